@@ -1,0 +1,191 @@
+// Package cli implements the mediasign command line.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/app"
+	"github.com/mediasign/mediasign/config"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// Env is the process environment and standard streams a command uses.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Lookup func(string) (string, bool)
+	Clock  mediasign.Clock
+}
+
+// OSEnv returns the environment of the running process.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Lookup: os.LookupEnv,
+		Clock: mediasign.SystemClock{}}
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the HTTP service", runServe},
+		{"sign", "print a signed URL for one object", runSign},
+		{"connection", "add, list and test storage connections", runConnection},
+		{"import", "add the objects under a prefix to a dataset", runImport},
+		{"token", "replace the admin token", runToken},
+		{"key", "rotate the signing keys of local connections", runKey},
+		{"config", "check the configuration", runConfig},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// errUsage marks errors already explained by a usage message.
+var errUsage = errors.New("usage")
+
+// Run runs the command line and returns the process exit code.
+func Run(ctx context.Context, env Env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, env, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		}
+		fmt.Fprintf(env.Stderr, "mediasign %s: %v\n", c.name, err)
+		return 1
+	}
+
+	fmt.Fprintf(env.Stderr, "mediasign: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "mediasign serves private media through signed URLs.")
+	fmt.Fprintln(w, "\nUsage: mediasign <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'mediasign <command> --help' for the flags of a command.")
+}
+
+// newFlags returns a flag set whose usage names the command and says what it
+// does.
+func newFlags(env Env, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: mediasign %s\n\n%s\n\nFlags:\n", synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and turns flag errors into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// stateFlags are the flags of every command that opens the state.
+type stateFlags struct {
+	dataDir   string
+	publicURL string
+}
+
+func (f *stateFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory of the state and keys (env "+
+		config.EnvDataDir+", default ./data)")
+	fs.StringVar(&f.publicURL, "public-url", "", "URL clients use to reach mediasign (env "+
+		config.EnvPublicURL+")")
+}
+
+// loadConfig reads the environment and applies the flags set on top.
+func (f *stateFlags) loadConfig(env Env) (config.Config, error) {
+	cfg, err := config.Load(env.Lookup)
+	if err != nil {
+		return cfg, err
+	}
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
+	}
+	if f.publicURL != "" {
+		cfg.PublicURL = f.publicURL
+	}
+	return cfg, nil
+}
+
+// open loads the configuration and opens the application with a logger
+// that writes to stderr.
+func (f *stateFlags) open(ctx context.Context, env Env) (*app.App, error) {
+	cfg, err := f.loadConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, env.Clock, newLogger(env.Stderr, cfg))
+}
+
+func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// needArgs checks the number of positional arguments.
+func needArgs(fs *flag.FlagSet, n int, what string) error {
+	if fs.NArg() != n {
+		fmt.Fprintf(fs.Output(), "mediasign %s: expected %s, got %d argument(s): %s\n\n",
+			fs.Name(), what, fs.NArg(), strings.Join(fs.Args(), " "))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mediasign/mediasign"
+)
+
+// Environment variables that carry connection secrets, so they stay out of
+// the process list and the shell history.
+const (
+	envS3Secret  = "MEDIASIGN_S3_SECRET_ACCESS_KEY"
+	envS3Session = "MEDIASIGN_S3_SESSION_TOKEN"
+)
+
+func runConnection(ctx context.Context, env Env, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "add":
+		return runConnectionAdd(ctx, env, args[1:])
+	case "list":
+		return runConnectionList(ctx, env, args[1:])
+	case "test":
+		return runConnectionTest(ctx, env, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.Stdout, "Usage: mediasign connection add|list|test [flags]")
+		return nil
+	}
+	fmt.Fprintf(env.Stderr, "Usage: mediasign connection add|list|test [flags]\n"+
+		"unknown subcommand %q\n", sub)
+	return errUsage
+}
+
+func runConnectionAdd(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "connection add", "connection add [flags] NAME",
+		"Adds a storage connection. The secret key and session token are read from\n"+
+			envS3Secret+" and "+envS3Session+" when their flags are not given.")
+	var (
+		state          stateFlags
+		provider       string
+		s3             mediasign.S3Config
+		root, credsExp string
+	)
+	state.register(fs)
+	fs.StringVar(&provider, "provider", "s3", "s3 or local")
+	fs.StringVar(&s3.AccessKeyID, "access-key-id", "", "S3 access key id")
+	fs.StringVar(&s3.SecretAccessKey, "secret-access-key", "", "S3 secret key (prefer env "+envS3Secret+")")
+	fs.StringVar(&s3.SessionToken, "session-token", "", "S3 session token of temporary credentials")
+	fs.StringVar(&credsExp, "credentials-expire-at", "", "when temporary credentials expire (RFC 3339)")
+	fs.StringVar(&s3.Region, "region", "us-east-1", "S3 region")
+	fs.StringVar(&s3.Endpoint, "endpoint", "", "S3 endpoint URL; empty for AWS")
+	fs.BoolVar(&s3.PathStyle, "path-style", false, "address buckets in the path, not the host name")
+	fs.StringVar(&s3.PublicEndpoint, "public-endpoint", "", "endpoint URL browsers reach; URLs are signed for it")
+	fs.StringVar(&root, "root", "", "directory of a local connection")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := needArgs(fs, 1, "the connection name"); err != nil {
+		return err
+	}
+
+	c := &mediasign.Connection{Name: fs.Arg(0), Provider: mediasign.Provider(provider)}
+	switch c.Provider {
+	case mediasign.ProviderS3:
+		if err := s3Secrets(env, &s3, credsExp); err != nil {
+			return err
+		}
+		c.S3 = &s3
+	case mediasign.ProviderLocal:
+		c.Local = &mediasign.LocalConfig{Root: root}
+	default:
+		return fmt.Errorf("--provider %q is not known: use s3 or local", provider)
+	}
+
+	a, err := state.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Service.AddConnection(ctx, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "added %s connection %q\n", c.Provider, c.Name)
+	return nil
+}
+
+func s3Secrets(env Env, s3 *mediasign.S3Config, credsExp string) error {
+	if s3.SecretAccessKey == "" {
+		s3.SecretAccessKey, _ = env.Lookup(envS3Secret)
+	}
+	if s3.SessionToken == "" {
+		s3.SessionToken, _ = env.Lookup(envS3Session)
+	}
+	if credsExp == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, credsExp)
+	if err != nil {
+		return fmt.Errorf("--credentials-expire-at %q is not an RFC 3339 time such as "+
+			"2026-12-31T23:00:00Z", credsExp)
+	}
+	s3.CredentialsExpireAt = &t
+	return nil
+}
+
+func runConnectionList(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "connection list", "connection list [flags]",
+		"Lists the connections. Secrets are never shown.")
+	var (
+		state  stateFlags
+		asJSON bool
+	)
+	state.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+
+	a, err := state.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	conns, err := a.Service.Connections(ctx)
+	if err != nil {
+		return err
+	}
+
+	if asJSON {
+		out := make([]map[string]any, len(conns))
+		for i, c := range conns {
+			out[i] = map[string]any{"name": c.Name, "provider": c.Provider, "where": where(c),
+				"revision": c.Revision}
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPROVIDER\tWHERE")
+	for _, c := range conns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Provider, where(c))
+	}
+	return tw.Flush()
+}
+
+// where describes what a connection points at, without secrets.
+func where(c *mediasign.Connection) string {
+	switch {
+	case c.Local != nil:
+		return c.Local.Root
+	case c.S3 != nil && c.S3.Endpoint != "":
+		return c.S3.Endpoint + " (" + c.S3.Region + ")"
+	case c.S3 != nil:
+		return "aws " + c.S3.Region
+	}
+	return ""
+}
+
+func runConnectionTest(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "connection test", "connection test [flags] NAME",
+		"Checks that a connection reaches its storage with its credentials.")
+	var (
+		state  stateFlags
+		bucket string
+	)
+	state.register(fs)
+	fs.StringVar(&bucket, "bucket", "", "bucket to check (S3)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := needArgs(fs, 1, "the connection name"); err != nil {
+		return err
+	}
+
+	a, err := state.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Service.TestConnection(ctx, fs.Arg(0), bucket); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "connection %q works\n", fs.Arg(0))
+	return nil
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mediasign/mediasign/auth"
+	"github.com/mediasign/mediasign/urlcache"
+)
+
+func runVersion(ctx context.Context, env Env, args []string) error {
+	fmt.Fprintln(env.Stdout, "mediasign", Version)
+	return nil
+}
+
+func runToken(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "token", "token reset [flags]",
+		"Replaces the admin token with a new one and prints it once. The old token\n"+
+			"stops working when the service restarts.")
+	var state stateFlags
+	state.register(fs)
+	if len(args) == 0 || args[0] != "reset" {
+		fs.Usage()
+		return errUsage
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+
+	a, err := state.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	token, err := auth.ResetAdminToken(ctx, a.Store)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "new admin token (shown once): %s\n", token)
+	return nil
+}
+
+func runKey(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "key", "key rotate [flags]",
+		"Adds a new signing key for local connections and signs with it from now on.\n"+
+			"URLs signed with older keys keep working until they expire.")
+	var state stateFlags
+	state.register(fs)
+	if len(args) == 0 || args[0] != "rotate" {
+		fs.Usage()
+		return errUsage
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+
+	a, err := state.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	id, err := a.Keyring.Rotate()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "local URLs are now signed with key %s; restart the service "+
+		"to use it there\n", id)
+	return nil
+}
+
+func runConfig(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "config", "config check [flags]",
+		"Checks the settings and the stored connections against them, and prints what\n"+
+			"is in force.")
+	var state stateFlags
+	state.register(fs)
+	if len(args) == 0 || args[0] != "check" {
+		fs.Usage()
+		return errUsage
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+
+	a, err := state.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	c := a.Config
+	fmt.Fprintf(env.Stdout, "listen        %s\npublic url    %s\ndata dir      %s\ndatabase      %s\n",
+		c.Listen, c.PublicURL, c.DataDir, c.DatabaseURL)
+	fmt.Fprintf(env.Stdout, "%s = %d\n%s = %d\n", urlcache.EnvMinimumValid,
+		int64(c.Policy.MinValid/time.Second), urlcache.EnvNewValid, int64(c.Policy.NewValid/time.Second))
+	fmt.Fprintln(env.Stdout, "configuration is valid")
+	return nil
+}
