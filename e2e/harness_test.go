@@ -229,3 +229,54 @@ func (l *logBuffer) String() string {
 func pathf(format string, args ...any) string {
 	return fmt.Sprintf(format, args...)
 }
+
+type importResult struct {
+	Listed  int `json:"listed"`
+	Added   int `json:"added"`
+	Skipped int `json:"skipped"`
+}
+
+// raw sends an authenticated request and returns the response with its body
+// read and closed.
+func (s *service) raw(method, path string, header http.Header) *http.Response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// closedPort returns a loopback address where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// jsonCapture keeps the raw JSON of an answer.
+type jsonCapture struct{ buf *bytes.Buffer }
+
+func (c *jsonCapture) UnmarshalJSON(b []byte) error {
+	c.buf.Write(b)
+	return nil
+}

@@ -65,6 +65,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := publicError(err)
 	code := status(e.Code)
+	if errors.Is(err, errTooLarge) {
+		code = http.StatusRequestEntityTooLarge
+	}
 	if code >= 500 {
 		s.logger.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "error", err)
 	}
@@ -74,7 +77,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, code, errorBody{Error: e})
 }
 
-var errTooLarge = errors.New("request body is larger than 1 MiB")
+var errTooLarge = errors.New("request body is larger than 1 MiB: send fewer items per request")
 
 // decode reads a JSON body into v, refusing unknown fields, trailing data
 // and oversized bodies with messages that say what was wrong.

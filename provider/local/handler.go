@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,10 +69,19 @@ func invalidSignature(reason string) *httpError {
 	return forbidden("URL signature is invalid: " + reason)
 }
 
+// expired returns the answer to a URL whose time is up.
+func expired(at time.Time) *httpError {
+	return forbidden("URL expired at " + at.UTC().Format(time.RFC3339) +
+		"; ask for a new URL")
+}
+
 var (
-	errExpired = forbidden("URL signature has expired")
-	errNoFile  = &httpError{http.StatusNotFound, mediasign.CodeNotFound, "file not found"}
-	errMethod  = &httpError{http.StatusMethodNotAllowed, mediasign.CodeInvalid,
+	errNoFile = &httpError{http.StatusNotFound, mediasign.CodeNotFound, "file not found"}
+	errBadMAC = invalidSignature("signature does not match; use the URL exactly " +
+		"as it was given, or ask for a new one")
+	errUnknownKey = invalidSignature("it was signed with a key this server does not " +
+		"have (keys are removed after rotation); ask for a new URL")
+	errMethod = &httpError{http.StatusMethodNotAllowed, mediasign.CodeInvalid,
 		"method not allowed; use GET or HEAD"}
 	errInternal = &httpError{http.StatusInternalServerError, mediasign.CodeInternal,
 		"internal error"}
@@ -91,9 +102,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) *httpError {
 		return errMethod
 	}
 
-	connID, key, ok := parseFilePath(r.URL.EscapedPath())
-	if !ok {
-		return errNoFile
+	connID, key, herr := parseFilePath(r.URL.EscapedPath())
+	if herr != nil {
+		return herr
 	}
 
 	q, herr := parseSignedQuery(r.URL.RawQuery)
@@ -104,12 +115,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) *httpError {
 	now := h.clock.Now()
 	expiresAt := time.Unix(q.expires, 0)
 	if !now.Before(expiresAt) {
-		return errExpired
+		return expired(expiresAt)
 	}
 
 	secret, ok := h.keyring.secret(q.keyID)
 	if !ok {
-		return invalidSignature("unknown " + ParamKeyID)
+		return errUnknownKey
 	}
 
 	root, herr := h.connectionRoot(r.Context(), connID)
@@ -122,50 +133,57 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) *httpError {
 		root: root, key: key, expires: q.expires,
 	})
 	if !hmac.Equal(want, q.signature) {
-		return invalidSignature("signature does not match")
+		return errBadMAC
 	}
 
 	return h.serveFile(w, r, connID, root, key, expiresAt.Sub(now))
 }
 
-// connectionRoot returns the root directory of local connection id.
+// connectionRoot returns the root directory of local connection id. A
+// connection that does not exist, or is not local, gets the same answer as a
+// wrong signature, so that unsigned requests learn nothing about connections.
 func (h *handler) connectionRoot(ctx context.Context, id int64) (string, *httpError) {
 	conn, err := h.lookup(ctx, id)
 	switch {
 	case mediasign.ErrorCode(err) == mediasign.CodeNotFound:
-		return "", errNoFile
+		return "", errBadMAC
 	case err != nil:
 		h.logger.ErrorContext(ctx, "look up local connection",
 			slog.Int64("connection_id", id), slog.Any("error", err))
 		return "", errInternal
 	case conn == nil || conn.Provider != mediasign.ProviderLocal || conn.Local == nil:
-		return "", errNoFile
+		return "", errBadMAC
 	}
 	return conn.Local.Root, nil
 }
 
 // parseFilePath splits an escaped path /files/{id}/{key} into the connection
-// id and the key, unescaped once.
-func parseFilePath(escaped string) (int64, string, bool) {
+// id and the key, unescaped once. The key must be escaped exactly as SignURL
+// escapes it, so that no two spellings of a path pass the same signature.
+func parseFilePath(escaped string) (int64, string, *httpError) {
 	rest, ok := strings.CutPrefix(escaped, FilesPath)
 	if !ok {
-		return 0, "", false
+		return 0, "", errNoFile
 	}
 	idText, escapedKey, ok := strings.Cut(rest, "/")
 	if !ok {
-		return 0, "", false
+		return 0, "", errNoFile
 	}
 
 	id, ok := parseCanonicalInt(idText)
 	if !ok || id <= 0 {
-		return 0, "", false
+		return 0, "", errNoFile
 	}
 
 	key, err := url.PathUnescape(escapedKey)
 	if err != nil || checkObjectKey(key) != "" {
-		return 0, "", false
+		return 0, "", errNoFile
 	}
-	return id, key, true
+	if string(appendEscapedKey(nil, key)) != escapedKey {
+		return 0, "", invalidSignature("the path is not spelled as it was signed; " +
+			"use the URL exactly as it was given")
+	}
+	return id, key, nil
 }
 
 // signedQuery holds the signature parameters of a URL.
@@ -175,34 +193,58 @@ type signedQuery struct {
 	signature []byte
 }
 
-// parseSignedQuery reads the three signature parameters, each of which must
-// appear exactly once and be well formed.
+// signedParams are the query parameters of a signed URL, in the order
+// SignURL writes them.
+var signedParams = [...]string{ParamExpires, ParamKeyID, ParamSignature}
+
+// parseSignedQuery reads the three signature parameters from the raw query.
+// Each must appear exactly once, spelled as SignURL writes it (none of their
+// values needs escaping), and no other parameter may appear: a URL is
+// accepted only in the form it was handed out.
 func parseSignedQuery(raw string) (signedQuery, *httpError) {
-	values, err := url.ParseQuery(raw)
-	if err != nil {
-		return signedQuery{}, invalidSignature("malformed query string")
+	if raw == "" {
+		return signedQuery{}, forbidden("URL is not signed: it has no " + ParamExpires +
+			", " + ParamKeyID + " and " + ParamSignature + " parameters")
 	}
 
-	var q signedQuery
-	for _, name := range []string{ParamExpires, ParamKeyID, ParamSignature} {
-		switch len(values[name]) {
-		case 0:
-			return q, invalidSignature("missing " + name)
-		case 1:
-		default:
-			return q, invalidSignature(name + " appears more than once")
+	var values [len(signedParams)]string
+	var seen [len(signedParams)]bool
+	for part := range strings.SplitSeq(raw, "&") {
+		name, value, _ := strings.Cut(part, "=")
+		i := slices.Index(signedParams[:], name)
+		switch {
+		case i < 0:
+			return signedQuery{}, invalidSignature("the query has a parameter that " +
+				"was not signed; use the URL exactly as it was given")
+		case seen[i]:
+			return signedQuery{}, invalidSignature(name + " appears more than once")
+		}
+		values[i], seen[i] = value, true
+	}
+	for i, name := range signedParams {
+		if !seen[i] {
+			return signedQuery{}, invalidSignature("missing " + name)
 		}
 	}
+	return decodeSignedQuery(values[0], values[1], values[2])
+}
 
-	var ok bool
-	if q.expires, ok = parseCanonicalInt(values.Get(ParamExpires)); !ok {
+// decodeSignedQuery checks and decodes the raw values of the signature
+// parameters.
+func decodeSignedQuery(expires, keyID, signature string) (signedQuery, *httpError) {
+	var (
+		q   signedQuery
+		ok  bool
+		err error
+	)
+	if q.expires, ok = parseCanonicalInt(expires); !ok {
 		return q, invalidSignature("malformed " + ParamExpires)
 	}
-	if q.keyID = values.Get(ParamKeyID); !validKeyID(q.keyID) {
+	if q.keyID = keyID; !validKeyID(q.keyID) {
 		return q, invalidSignature("malformed " + ParamKeyID)
 	}
-	q.signature, err = signatureEncoding.DecodeString(values.Get(ParamSignature))
-	if err != nil || len(q.signature) != 32 {
+	q.signature, err = signatureEncoding.DecodeString(signature)
+	if err != nil || len(q.signature) != sha256.Size {
 		return q, invalidSignature("malformed " + ParamSignature)
 	}
 	return q, nil
@@ -235,7 +277,6 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, connID int64
 	}
 	defer root.Close()
 
-	// Stat first, so that a FIFO is never opened (opening one blocks).
 	f, info, err := openRegular(root, key)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotRegular) {
@@ -260,6 +301,9 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, connID int64
 // errNotRegular reports a directory or special file where a file was asked.
 var errNotRegular = errors.New("not a regular file")
 
+// openRegular opens the regular file key under root. It stats first, so that
+// devices are never opened, and opens without blocking, so that a file
+// swapped for a FIFO in between cannot hold the request.
 func openRegular(root *os.Root, key string) (*os.File, fs.FileInfo, error) {
 	info, err := root.Stat(key)
 	if err != nil {
@@ -269,7 +313,7 @@ func openRegular(root *os.Root, key string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, errNotRegular
 	}
 
-	f, err := root.Open(key)
+	f, err := root.OpenFile(key, openReadFlags, 0)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,9 +17,12 @@ const listPageSize = 1000
 
 // List calls fn with the regular files under the root whose keys start with
 // prefix, in pages of up to 1000, in byte order of their keys. Keys use "/"
-// between segments. Hidden names (starting with a dot) are skipped with
-// everything under them. A symbolic link is listed when it points at a
-// regular file inside the root; linked directories are not entered.
+// between segments. Names that no URL can serve (hidden names, which start
+// with a dot, and names with a backslash) are skipped with everything under
+// them, and so are special files and entries removed during the walk. A
+// symbolic link is listed when it points at a regular file inside the root;
+// linked directories are not entered. A directory or file that cannot be read
+// stops the listing with an unavailable error naming it.
 func (s *Storage) List(ctx context.Context, bucket, prefix string,
 	fn func([]mediasign.Object) error) error {
 	if bucket != "" {
@@ -33,7 +36,7 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string,
 	}
 	defer root.Close()
 
-	w := &walker{ctx: ctx, root: root, prefix: prefix, fn: fn}
+	w := &walker{ctx: ctx, root: root, rootDir: s.root, prefix: prefix, fn: fn}
 	if err := w.walk(""); err != nil {
 		return err
 	}
@@ -42,11 +45,12 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string,
 
 // walker visits a directory tree depth first in key order.
 type walker struct {
-	ctx    context.Context
-	root   *os.Root
-	prefix string
-	fn     func([]mediasign.Object) error
-	page   []mediasign.Object
+	ctx     context.Context
+	root    *os.Root
+	rootDir string
+	prefix  string
+	fn      func([]mediasign.Object) error
+	page    []mediasign.Object
 }
 
 // dirEntry is one visible entry of a directory.
@@ -87,7 +91,7 @@ func (w *walker) walk(dir string) error {
 			continue
 		}
 
-		if strings.HasPrefix(key, w.prefix) {
+		if strings.HasPrefix(key, w.prefix) && len(key) <= maxKeyLen {
 			if err := w.add(mediasign.Object{Key: key, Size: e.size}); err != nil {
 				return err
 			}
@@ -116,14 +120,20 @@ func (w *walker) readDir(dir string) ([]dirEntry, error) {
 		name = "."
 	}
 
+	// TODO: Read huge directories in batches; ReadDir(-1) holds every name
+	// of one directory in memory at once, which a flat directory of millions
+	// of files makes large.
 	f, err := w.root.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("list directory %q: %w", dir, err)
+		return nil, w.unreadable("directory", name, err)
 	}
 	des, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("list directory %q: %w", dir, err)
+		return nil, w.unreadable("directory", name, err)
 	}
 
 	entries := make([]dirEntry, 0, len(des))
@@ -148,7 +158,7 @@ func (w *walker) readDir(dir string) ([]dirEntry, error) {
 // files removed while the directory was read.
 func (w *walker) entry(dir string, de fs.DirEntry) (dirEntry, bool, error) {
 	name := de.Name()
-	if strings.HasPrefix(name, ".") {
+	if strings.HasPrefix(name, ".") || strings.IndexByte(name, '\\') >= 0 {
 		return dirEntry{}, false, nil
 	}
 
@@ -175,11 +185,19 @@ func (w *walker) entry(dir string, de fs.DirEntry) (dirEntry, bool, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return dirEntry{}, false, nil
 	case err != nil:
-		return dirEntry{}, false, fmt.Errorf("list file %q: %w", joinKey(dir, name), err)
+		return dirEntry{}, false, w.unreadable("file", joinKey(dir, name), err)
 	case !info.Mode().IsRegular():
 		return dirEntry{}, false, nil
 	}
 	return dirEntry{name: name, size: info.Size()}, true, nil
+}
+
+// unreadable returns the error that stops a listing at an entry that cannot
+// be read.
+func (w *walker) unreadable(kind, name string, err error) error {
+	return mediasign.Unavailable(fmt.Sprintf("%s %q under local root %s cannot be read; "+
+		"fix its permissions or move it out of the root", kind, name, w.rootDir),
+		fmt.Errorf("list %s %q: %w", kind, name, err))
 }
 
 // add appends obj to the current page and hands the page over when full.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,17 +51,19 @@ type Storage struct {
 
 var _ mediasign.Storage = (*Storage)(nil)
 
-// ValidateConfig checks that cfg names an existing, readable directory and
-// makes its root an absolute, clean path.
+// ValidateConfig checks that cfg names an existing, readable directory by an
+// absolute path, and cleans that path. A relative root is refused: it would
+// depend on the working directory of whichever process reads it.
 func ValidateConfig(cfg *mediasign.LocalConfig) error {
 	if cfg == nil || cfg.Root == "" {
 		return mediasign.Invalidf("local connection needs a root directory")
 	}
-
-	root, err := filepath.Abs(cfg.Root)
-	if err != nil {
-		return mediasign.Invalidf("local root %q cannot be made absolute: %v", cfg.Root, err)
+	if !filepath.IsAbs(cfg.Root) {
+		return mediasign.Invalidf("local root %q is not an absolute path; "+
+			"give the full path of the directory, such as /srv/media", cfg.Root)
 	}
+
+	root := filepath.Clean(cfg.Root)
 	if root == filepath.VolumeName(root)+string(filepath.Separator) {
 		return mediasign.Invalidf("local root %s is the file system root; "+
 			"choose the directory that holds the media", root)
@@ -78,12 +81,14 @@ func ValidateConfig(cfg *mediasign.LocalConfig) error {
 func checkRoot(root string) error {
 	info, err := os.Stat(root)
 	switch {
-	case os.IsNotExist(err):
-		return mediasign.Invalidf("local root %s does not exist", root)
+	case errors.Is(err, fs.ErrNotExist):
+		return mediasign.Invalidf("local root %s does not exist; "+
+			"create it or correct the path", root)
 	case err != nil:
 		return mediasign.Invalidf("local root %s cannot be read: %v", root, err)
 	case !info.IsDir():
-		return mediasign.Invalidf("local root %s is not a directory", root)
+		return mediasign.Invalidf("local root %s is not a directory; "+
+			"give the directory that holds the media", root)
 	}
 
 	dir, err := os.Open(root)

@@ -18,6 +18,9 @@ const (
 	ParamSignature = "X-Mediasign-Signature"
 )
 
+// maxKeyLen is the length in bytes of the longest key a local URL can name.
+const maxKeyLen = 4096
+
 // macContext opens every signed message, so that a MAC made for another
 // purpose with the same key can never pass as a local URL signature.
 const macContext = "mediasign-local-url-v1"
@@ -77,16 +80,19 @@ func isUnreserved(c byte) bool {
 
 // checkObjectKey returns why key cannot name a file under a local root, or ""
 // when it can. A key is a relative slash-separated path of non-empty
-// segments. Segments that start with a dot (".", "..", hidden names) and NUL
-// bytes are refused; any other byte, valid UTF-8 or not, is part of a name.
+// segments. Segments that start with a dot (".", "..", hidden names), NUL
+// bytes and backslashes (a separator on some systems) are refused; any other
+// byte, valid UTF-8 or not, is part of a name.
 func checkObjectKey(key string) string {
 	switch {
 	case key == "":
 		return "key is empty"
-	case len(key) > 4096:
+	case len(key) > maxKeyLen:
 		return "key is longer than 4096 bytes"
 	case strings.IndexByte(key, 0) >= 0:
 		return "key contains a NUL byte"
+	case strings.IndexByte(key, '\\') >= 0:
+		return "key contains a backslash"
 	case strings.HasPrefix(key, "/"):
 		return "key starts with a slash"
 	case strings.HasSuffix(key, "/"):

@@ -9,6 +9,7 @@ package sigv4
 
 import (
 	"crypto/sha256"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,11 +34,17 @@ const (
 )
 
 // Credentials are the keys a URL is signed with. SessionToken is set for
-// temporary credentials and travels in the URL as X-Amz-Security-Token.
+// temporary credentials and travels in the URL as X-Amz-Security-Token,
+// inside the canonical query like every other parameter.
 type Credentials struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
+
+	// Expires is when temporary credentials stop working; zero means
+	// never. Nothing is signed from then on, and no URL is reported valid
+	// past it.
+	Expires time.Time
 }
 
 // Config describes one endpoint and the credentials used to sign for it.
@@ -85,12 +92,15 @@ type Signer struct {
 	origin      string
 	host        string
 	pathStyle   bool
+	ipHost      bool
 	keys        *KeyCache
+	credsEnd    time.Time
 
-	credential string // escaped access key ID followed by %2F
-	scopeEnc   string // %2F region %2F service %2F aws4_request, escaped
+	// Precomputed parts of the query and the string to sign.
+	queryHead  string // X-Amz-Algorithm=...&X-Amz-Credential=<key>%2F
+	scopeTail  string // %2F<region>%2F<service>%2Faws4_request&X-Amz-Date=
+	tokenParam string // &X-Amz-Security-Token=<token>, or empty
 	scope      string // /region/service/aws4_request
-	token      string // escaped session token
 
 	current atomic.Pointer[signingKey]
 }
@@ -115,12 +125,18 @@ func New(cfg Config) (*Signer, error) {
 		host:        normalizeHost(cfg.Scheme, cfg.Host),
 		pathStyle:   cfg.PathStyle,
 		keys:        cfg.Keys,
+		credsEnd:    c.Expires,
 	}
+	s.ipHost = isIPHost(s.host)
 
-	s.credential = string(appendEscaped(nil, c.AccessKeyID+"/", false))
+	s.queryHead = "X-Amz-Algorithm=" + algorithm + "&X-Amz-Credential=" +
+		string(appendEscaped(nil, c.AccessKeyID+"/", false))
 	s.scope = "/" + cfg.Region + "/" + cfg.Service + "/aws4_request"
-	s.scopeEnc = string(appendEscaped(nil, s.scope, false))
-	s.token = string(appendEscaped(nil, c.SessionToken, false))
+	s.scopeTail = string(appendEscaped(nil, s.scope, false)) + "&X-Amz-Date="
+	if c.SessionToken != "" {
+		s.tokenParam = "&X-Amz-Security-Token=" +
+			string(appendEscaped(nil, c.SessionToken, false))
+	}
 	return s, nil
 }
 
@@ -165,27 +181,42 @@ func (s *Signer) signingKey(d *amzDate) *signingKey {
 	return k
 }
 
-// hostableBucket reports whether bucket can be the first label of a host
-// name: 3 to 63 of a-z 0-9 - ., starting and ending with a letter or digit,
-// no empty label, and no dot at all over HTTPS.
+// hostableBucket reports whether bucket can lead a host name: 3 to 63 of
+// a-z 0-9 - ., each dot-separated label starting and ending with a letter or
+// digit, not an IP address, and no dot at all over HTTPS (a wildcard
+// certificate covers one label only).
 func hostableBucket(bucket string, https bool) bool {
 	if len(bucket) < 3 || len(bucket) > 63 {
 		return false
 	}
-	if !isAlnum(bucket[0]) || !isAlnum(bucket[len(bucket)-1]) {
-		return false
-	}
 
-	for i := 1; i < len(bucket)-1; i++ {
+	prev, dots := byte('.'), false
+	for i := 0; i < len(bucket); i++ {
 		c := bucket[i]
 		switch {
-		case isAlnum(c) || c == '-':
-		case c == '.' && !https && bucket[i-1] != '.' && bucket[i+1] != '.':
+		case isAlnum(c):
+		case c == '-' && prev != '.':
+		case c == '.' && !https && isAlnum(prev):
+			dots = true
 		default:
 			return false
 		}
+		prev = c
 	}
-	return true
+	if !isAlnum(prev) {
+		return false
+	}
+	return !dots || net.ParseIP(bucket) == nil
+}
+
+// isIPHost reports whether host, with an optional port, is an IP address,
+// which cannot have a bucket subdomain.
+func isIPHost(host string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	return net.ParseIP(strings.Trim(name, "[]")) != nil
 }
 
 // isAlnum reports whether c is a lowercase letter or a digit.
@@ -195,7 +226,7 @@ func isAlnum(c byte) bool {
 
 // virtualHosted reports whether the URL for bucket puts it in the host.
 func (s *Signer) virtualHosted(bucket string) bool {
-	return bucket != "" && !s.pathStyle && hostableBucket(bucket, s.https)
+	return bucket != "" && !s.pathStyle && !s.ipHost && hostableBucket(bucket, s.https)
 }
 
 // validateConfig checks the settings New needs.
