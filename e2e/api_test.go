@@ -237,3 +237,45 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionUpdateResigns checks that URLs cached under a connection's
+// old settings are not served after it changes.
+func TestConnectionUpdateResigns(t *testing.T) {
+	svc := startService(t, urlcache.DefaultPolicy(), mediasign.SystemClock{})
+	s3 := func(public string) map[string]any {
+		return map[string]any{"name": "s3", "provider": "s3", "s3": map[string]any{
+			"access_key_id": "AKIAEXAMPLEKEY00001", "secret_access_key": "example-secret",
+			"region": "eu-north-1", "endpoint": "http://127.0.0.1:9", "path_style": true,
+			"public_endpoint": public}}
+	}
+	svc.mustDo(201, "POST", "/api/v1/connections", s3("https://files-old.example.com"), nil)
+	c, err := svc.App.Store.ConnectionByName(t.Context(), "s3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.App.Service.AddProject(t.Context(), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.App.Service.AddDataset(t.Context(), p.ID, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.App.Store.AddMedia(t.Context(), []mediasign.MediaFile{{DatasetID: d.ID,
+		ConnectionID: c.ID, Bucket: "media-test", Key: "a b.png", MediaType: "image/png"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	var before, cached, after urlAnswer
+	svc.mustDo(200, "GET", "/api/v1/media/1/url", nil, &before)
+	svc.mustDo(200, "GET", "/api/v1/media/1/url", nil, &cached)
+	if cached.URL != before.URL {
+		t.Fatalf("second request signed anew")
+	}
+	svc.mustDo(200, "PUT", "/api/v1/connections/s3", s3("https://files-new.example.com"), nil)
+	svc.mustDo(200, "GET", "/api/v1/media/1/url", nil, &after)
+	if !strings.HasPrefix(before.URL, "https://files-old.example.com/media-test/a%20b.png?") ||
+		!strings.HasPrefix(after.URL, "https://files-new.example.com/media-test/a%20b.png?") {
+		t.Fatalf("URLs before and after the update: %s then %s", before.URL, after.URL)
+	}
+}

@@ -37,14 +37,16 @@ func createKeyring(path string) ([]Key, error) {
 	// A hard link, unlike a rename, never replaces a file that appeared in
 	// the meantime.
 	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// Some file systems have no hard links; create the file exclusively
+		// instead, which is not atomic but never replaces a file either.
+		err = writeExclusive(path, data)
+	}
 	switch {
 	case errors.Is(err, fs.ErrExist):
 		return readKeyring(path)
 	case err != nil:
-		// Some file systems have no hard links; fall back to a rename.
-		if err := os.Rename(tmp, path); err != nil {
-			return nil, fmt.Errorf("create keyring %s: %w", path, err)
-		}
+		return nil, fmt.Errorf("create keyring %s: %w", path, err)
 	}
 
 	if err := syncDir(dir); err != nil {
@@ -100,6 +102,27 @@ func writeTemp(path string, data []byte) (string, error) {
 		return "", fmt.Errorf("write keyring %s: %w", path, err)
 	}
 	return name, nil
+}
+
+// writeExclusive creates path with mode 0600, failing when it exists, and
+// writes and syncs data to it.
+func writeExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 // syncDir flushes the directory entry of a renamed file to disk.

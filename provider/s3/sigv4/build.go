@@ -3,13 +3,10 @@ package sigv4
 import (
 	"crypto/sha256"
 	"encoding"
-	"encoding/hex"
 	"hash"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 )
 
 // signatureParam introduces the signature, the one parameter that follows
@@ -25,6 +22,7 @@ type scratch struct {
 	h     hash.Hash
 	state encoding.BinaryUnmarshaler
 
+	url     []byte // the URL, built in place before it is copied out
 	headers []byte // canonical header lines, each ending in \n
 	signed  []byte // signed header names, joined by ;
 	hspans  []span // headers other than host, in hbuf
@@ -32,7 +30,6 @@ type scratch struct {
 
 	params []span // query parameters, in pbuf
 	pbuf   []byte
-	query  []byte // canonical query
 
 	canon []byte // canonical request
 	sts   []byte // string to sign
@@ -40,8 +37,8 @@ type scratch struct {
 }
 
 // span is one name and value in a scratch buffer: name [start:mid], value
-// [mid:end].
-type span struct{ start, mid, end int }
+// [val:end].
+type span struct{ start, mid, val, end int }
 
 // scratches pools scratch values.
 var scratches = sync.Pool{New: func() any {
@@ -54,67 +51,76 @@ func getScratch() *scratch { return scratches.Get().(*scratch) }
 
 // putScratch returns sc to the pool unless a long request grew it too much.
 func putScratch(sc *scratch) {
-	if cap(sc.canon) > maxPooled || cap(sc.pbuf) > maxPooled || cap(sc.hbuf) > maxPooled {
+	if cap(sc.url) > maxPooled || cap(sc.canon) > maxPooled ||
+		cap(sc.pbuf) > maxPooled || cap(sc.hbuf) > maxPooled {
 		return
 	}
 	scratches.Put(sc)
 }
 
-// Presign returns the presigned URL for r. Its query is the canonical
-// query, byte for byte, followed by X-Amz-Signature.
-func (s *Signer) Presign(r *Request) (string, error) {
-	buf, err := s.AppendPresign(nil, r)
-	if err != nil {
-		return "", err
+// Presign returns the presigned URL for r with its honest expiry and the
+// headers the client must send. The URL's query is the canonical query,
+// byte for byte, followed by X-Amz-Signature. The URL is the only
+// allocation when r signs no header besides host.
+func (s *Signer) Presign(r *Request) (Presigned, error) {
+	if err := s.check(r); err != nil {
+		return Presigned{}, err
 	}
-	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
+
+	sc := getScratch()
+	s.build(r, sc)
+	out := Presigned{URL: string(sc.url), ExpiresAt: s.ExpiresAt(r), Headers: r.sendHeaders()}
+	putScratch(sc)
+	return out, nil
 }
 
-// AppendPresign appends the presigned URL for r to dst. On error dst comes
-// back unchanged.
+// AppendPresign appends the presigned URL for r to dst, for callers that
+// sign many URLs into one buffer. On error dst comes back unchanged.
 func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
 	if err := s.check(r); err != nil {
 		return dst, err
 	}
 
 	sc := getScratch()
-	defer putScratch(sc)
-	return s.build(dst, r, sc), nil
+	s.build(r, sc)
+	dst = append(dst, sc.url...)
+	putScratch(sc)
+	return dst, nil
 }
 
-// build appends the URL for the checked request r, leaving the canonical
-// request and the string to sign in sc.
-func (s *Signer) build(dst []byte, r *Request, sc *scratch) []byte {
+// ExpiresAt returns when a URL presigned for r stops working: X-Amz-Date
+// plus the whole seconds of Expires, or the end of the temporary
+// credentials when that comes first.
+func (s *Signer) ExpiresAt(r *Request) time.Time {
+	at := r.ExpiresAt()
+	if !s.credsEnd.IsZero() && s.credsEnd.Before(at) {
+		return s.credsEnd
+	}
+	return at
+}
+
+// build writes the URL for the checked request r into sc.url, leaving the
+// canonical request and the string to sign in sc.
+func (s *Signer) build(r *Request, sc *scratch) {
 	date := makeAmzDate(r.Time)
 	vhost := s.virtualHosted(r.Bucket)
-
 	sc.buildHeaders(s, r, vhost)
-	sc.buildQuery(s, r, &date)
 
-	out := slices.Grow(dst, s.urlLen(r, vhost)+len(sc.query)+len(signatureParam)+2*sha256.Size)
-	out = append(out, s.origin...)
-	out = s.appendHost(out, r.Bucket, vhost)
-	pathStart := len(out)
-	out = s.appendPath(out, r, vhost)
-	path := out[pathStart:]
-	out = append(out, '?')
-	out = append(out, sc.query...)
+	u := append(sc.url[:0], s.origin...)
+	u = s.appendHost(u, r.Bucket, vhost)
+	pathStart := len(u)
+	u = s.appendPath(u, r, vhost)
+	queryStart := len(u) + 1
+	u = append(u, '?')
+	u = s.appendQuery(u, r, &date, sc)
+	queryEnd := len(u)
 
-	sc.buildCanonical(r.Method, path, s.payloadHash)
+	sc.buildCanonical(r.Method, u[pathStart:queryStart-1], u[queryStart:queryEnd], s.payloadHash)
 	sc.buildStringToSign(&date, s.scope)
 	sig := sc.sign(s.signingKey(&date))
 
-	out = append(out, signatureParam...)
-	return hex.AppendEncode(out, sig)
-}
-
-// urlLen returns the length of the URL up to the query.
-func (s *Signer) urlLen(r *Request, vhost bool) int {
-	n := len(s.origin) + len(s.host) + 2
-	if r.Path != "" {
-		return n + len(r.Path)
-	}
-	return n + len(r.Bucket) + 2 + escapedLen(r.Key, true)
+	u = append(u, signatureParam...)
+	sc.url = appendHex(u, sig)
 }
 
 // appendHost appends the host of the URL: bucket.host when virtual-hosted.
@@ -141,13 +147,49 @@ func (s *Signer) appendPath(dst []byte, r *Request, vhost bool) []byte {
 	return appendEscaped(dst, r.Key, true)
 }
 
-// buildCanonical writes the canonical request from the parts in sc.
-func (sc *scratch) buildCanonical(method string, path []byte, payloadHash string) {
+// appendQuery appends the canonical query: every parameter encoded, sorted
+// by encoded name, then by encoded value.
+func (s *Signer) appendQuery(dst []byte, r *Request, date *amzDate, sc *scratch) []byte {
+	if len(r.Query) > 0 {
+		sc.buildParams(s, r, date)
+		return joinParams(dst, sc.params, sc.pbuf)
+	}
+
+	// Without extra parameters the order is known: the X-Amz- names sort
+	// as written here, and the lower-case response- names after them.
+	dst = s.appendAuthParams(dst, r, date, sc.signed)
+	if r.ResponseContentDisposition != "" {
+		dst = append(dst, "&response-content-disposition="...)
+		dst = appendEscaped(dst, r.ResponseContentDisposition, false)
+	}
+	if r.ResponseContentType != "" {
+		dst = append(dst, "&response-content-type="...)
+		dst = appendEscaped(dst, r.ResponseContentType, false)
+	}
+	return dst
+}
+
+// appendAuthParams appends the X-Amz- parameters, in canonical order,
+// joined by &.
+func (s *Signer) appendAuthParams(dst []byte, r *Request, date *amzDate, signed []byte) []byte {
+	dst = append(dst, s.queryHead...)
+	dst = append(dst, date.day()...)
+	dst = append(dst, s.scopeTail...)
+	dst = append(dst, date[:]...)
+	dst = append(dst, "&X-Amz-Expires="...)
+	dst = strconv.AppendInt(dst, int64(r.Expires/time.Second), 10)
+	dst = append(dst, s.tokenParam...)
+	dst = append(dst, "&X-Amz-SignedHeaders="...)
+	return appendEscaped(dst, signed, false)
+}
+
+// buildCanonical writes the canonical request from its parts.
+func (sc *scratch) buildCanonical(method string, path, query []byte, payloadHash string) {
 	b := append(sc.canon[:0], method...)
 	b = append(b, '\n')
 	b = append(b, path...)
 	b = append(b, '\n')
-	b = append(b, sc.query...)
+	b = append(b, query...)
 	b = append(b, '\n')
 	b = append(b, sc.headers...)
 	b = append(b, '\n')
@@ -169,7 +211,7 @@ func (sc *scratch) buildStringToSign(date *amzDate, scope string) {
 	b = append(b, date.day()...)
 	b = append(b, scope...)
 	b = append(b, '\n')
-	sc.sts = hex.AppendEncode(b, sc.sum)
+	sc.sts = appendHex(b, sc.sum)
 }
 
 // sign returns HMAC-SHA256 of the string to sign under key, starting from
@@ -193,55 +235,43 @@ func (sc *scratch) restore(state []byte) {
 	}
 }
 
-// buildQuery writes the canonical query: every parameter encoded, sorted
-// by encoded name, then by encoded value.
-func (sc *scratch) buildQuery(s *Signer, r *Request, date *amzDate) {
+// buildParams collects every parameter of r, encoded, in sc.params and
+// sorts them: the general path, for requests with extra parameters.
+func (sc *scratch) buildParams(s *Signer, r *Request, date *amzDate) {
 	sc.pbuf, sc.params = sc.pbuf[:0], sc.params[:0]
 
-	sc.addParam("X-Amz-Algorithm", algorithm)
-	sc.begin("X-Amz-Credential")
-	sc.pbuf = append(sc.pbuf, s.credential...)
-	sc.pbuf = append(sc.pbuf, date.day()...)
-	sc.pbuf = append(sc.pbuf, s.scopeEnc...)
-	sc.end()
-	sc.addParam("X-Amz-Date", string(date[:]))
-	sc.begin("X-Amz-Expires")
-	sc.pbuf = strconv.AppendInt(sc.pbuf, int64(r.Expires/time.Second), 10)
-	sc.end()
-	if s.token != "" {
-		sc.addParam("X-Amz-Security-Token", s.token)
-	}
-	sc.begin("X-Amz-SignedHeaders")
-	sc.pbuf = appendEscaped(sc.pbuf, sc.signed, false)
-	sc.end()
+	// The X-Amz- parameters are written as one run and split at '&'
+	// and '='; none of their encoded names or values holds either.
+	start := len(sc.pbuf)
+	sc.pbuf = s.appendAuthParams(sc.pbuf, r, date, sc.signed)
+	sc.splitParams(start)
 
 	sc.addEscaped("response-content-disposition", r.ResponseContentDisposition, false)
 	sc.addEscaped("response-content-type", r.ResponseContentType, false)
 	for _, p := range r.Query {
 		sc.addEscaped(p.Name, p.Value, true)
 	}
-
 	sortSpans(sc.params, sc.pbuf, true)
-	sc.query = joinParams(sc.query[:0], sc.params, sc.pbuf)
 }
 
-// begin starts a parameter whose name needs no encoding.
-func (sc *scratch) begin(name string) {
-	start := len(sc.pbuf)
-	sc.pbuf = append(sc.pbuf, name...)
-	sc.params = append(sc.params, span{start: start, mid: len(sc.pbuf)})
-}
-
-// end closes the parameter begun last, at the end of pbuf.
-func (sc *scratch) end() {
-	sc.params[len(sc.params)-1].end = len(sc.pbuf)
-}
-
-// addParam adds a parameter whose name and value need no encoding.
-func (sc *scratch) addParam(name, value string) {
-	sc.begin(name)
-	sc.pbuf = append(sc.pbuf, value...)
-	sc.end()
+// splitParams adds spans for the name=value pairs joined by & in pbuf from
+// start on. Spans hold no separators, so joinParams puts '=' back.
+func (sc *scratch) splitParams(start int) {
+	p := span{start: start, mid: -1}
+	for i := start; i < len(sc.pbuf); i++ {
+		switch sc.pbuf[i] {
+		case '=':
+			if p.mid < 0 {
+				p.mid, p.val = i, i+1
+			}
+		case '&':
+			p.end = i
+			sc.params = append(sc.params, p)
+			p = span{start: i + 1, mid: -1}
+		}
+	}
+	p.end = len(sc.pbuf)
+	sc.params = append(sc.params, p)
 }
 
 // addEscaped adds a parameter, encoding its name and value; an empty value
@@ -255,5 +285,5 @@ func (sc *scratch) addEscaped(name, value string, keepEmpty bool) {
 	sc.pbuf = appendEscaped(sc.pbuf, name, false)
 	mid := len(sc.pbuf)
 	sc.pbuf = appendEscaped(sc.pbuf, value, false)
-	sc.params = append(sc.params, span{start: start, mid: mid, end: len(sc.pbuf)})
+	sc.params = append(sc.params, span{start: start, mid: mid, val: mid, end: len(sc.pbuf)})
 }

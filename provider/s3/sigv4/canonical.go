@@ -48,7 +48,7 @@ func (sc *scratch) addHeader(name, value string) {
 		}
 		sc.hbuf = append(sc.hbuf, value[i])
 	}
-	sc.hspans = append(sc.hspans, span{start: start, mid: mid, end: len(sc.hbuf)})
+	sc.hspans = append(sc.hspans, span{start: start, mid: mid, val: mid, end: len(sc.hbuf)})
 }
 
 // lower returns c with an ASCII capital made small.
@@ -76,7 +76,7 @@ func (sc *scratch) writeHeader(i int) int {
 	appendSigned(sc, name)
 	sc.headers = append(sc.headers, name...)
 	sc.headers = append(sc.headers, ':')
-	sc.headers = append(sc.headers, sc.hbuf[h.mid:h.end]...)
+	sc.headers = append(sc.headers, sc.hbuf[h.val:h.end]...)
 
 	for i++; i < len(sc.hspans); i++ {
 		next := sc.hspans[i]
@@ -84,7 +84,7 @@ func (sc *scratch) writeHeader(i int) int {
 			break
 		}
 		sc.headers = append(sc.headers, ',')
-		sc.headers = append(sc.headers, sc.hbuf[next.mid:next.end]...)
+		sc.headers = append(sc.headers, sc.hbuf[next.val:next.end]...)
 	}
 
 	sc.headers = append(sc.headers, '\n')
@@ -114,7 +114,7 @@ func spanLess(buf []byte, a, b span, byValue bool) bool {
 	if c := bytes.Compare(buf[a.start:a.mid], buf[b.start:b.mid]); c != 0 || !byValue {
 		return c < 0
 	}
-	return bytes.Compare(buf[a.mid:a.end], buf[b.mid:b.end]) < 0
+	return bytes.Compare(buf[a.val:a.end], buf[b.val:b.end]) < 0
 }
 
 // joinParams appends the parameters as name=value pairs joined by &.
@@ -125,7 +125,7 @@ func joinParams(dst []byte, params []span, buf []byte) []byte {
 		}
 		dst = append(dst, buf[p.start:p.mid]...)
 		dst = append(dst, '=')
-		dst = append(dst, buf[p.mid:p.end]...)
+		dst = append(dst, buf[p.val:p.end]...)
 	}
 	return dst
 }

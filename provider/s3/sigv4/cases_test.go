@@ -3,6 +3,7 @@ package sigv4
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,8 +42,8 @@ func TestAWSDocumentationExample(t *testing.T) {
 			r.Method, r.Time, r.Expires = "GET", time.Date(2013, 5, 24, 0, 0, 0, 0, time.UTC), 24*time.Hour
 
 			got, err := s.Presign(&r)
-			if err != nil || got != want {
-				t.Errorf("Presign = %q, %v\nwant %q", got, err, want)
+			if err != nil || got.URL != want {
+				t.Errorf("Presign = %q, %v\nwant %q", got.URL, err, want)
 			}
 		})
 	}
@@ -107,43 +108,57 @@ func checkKeyRoundTrip(t testing.TB, u *url.URL, pathStyle bool, key string) {
 }
 
 // TestQueryCases covers C07, C08, C09 and C11: the parameters and signed
-// headers, and a URL query equal to the canonical query.
+// headers in the URL, the same bytes in the canonical query, and a URL
+// query equal to the canonical query.
 func TestQueryCases(t *testing.T) {
 	tests := []struct {
-		id    string
-		token string
-		req   Request
-		want  []string
+		id        string
+		token     string
+		req       Request
+		wantQuery []string // name=value pairs of the URL and canonical query
+		wantCanon []string // further text of the canonical request
 	}{
-		{"C07", "", Request{Method: "GET", ResponseContentDisposition: `attachment; filename="Q1 report!.pdf"`,
-			ResponseContentType: "text/plain; charset=utf-8"}, []string{
+		{"C07", "", Request{Method: "GET",
+			ResponseContentDisposition: `attachment; filename="Q1 report!.pdf"`,
+			ResponseContentType:        "text/plain; charset=utf-8"}, []string{
 			"response-content-disposition=attachment%3B%20filename%3D%22Q1%20report%21.pdf%22",
 			"response-content-type=text%2Fplain%3B%20charset%3Dutf-8",
-		}},
-		{"C08", "", Request{Method: "GET"}, []string{"X-Amz-SignedHeaders=host&"}},
-		{"C09", "", Request{Method: "PUT", ContentType: "image/png"}, []string{
-			"X-Amz-SignedHeaders=content-type%3Bhost&", "\ncontent-type:image/png\nhost:",
-			"\ncontent-type;host\n",
-		}},
-		{"C11", "FwoGZXIvYXdzEB/+abc==", Request{Method: "GET"}, []string{
-			"X-Amz-Security-Token=FwoGZXIvYXdzEB%2F%2Babc%3D%3D&",
-		}},
+		}, nil},
+		{"C08", "", Request{Method: "GET"}, []string{"X-Amz-SignedHeaders=host"},
+			[]string{"\nhost:media-test.s3.eu-north-1.amazonaws.com\n\nhost\nUNSIGNED-PAYLOAD"}},
+		{"C09", "", Request{Method: "PUT", ContentType: "image/png"},
+			[]string{"X-Amz-SignedHeaders=content-type%3Bhost"},
+			[]string{"\ncontent-type:image/png\nhost:", "\ncontent-type;host\n"}},
+		{"C11", "FwoGZXIvYXdzEB/+abc==", Request{Method: "GET"},
+			[]string{"X-Amz-Security-Token=FwoGZXIvYXdzEB%2F%2Babc%3D%3D"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			s := newSigner(t, Config{
-				Credentials: Credentials{"ASIAEXAMPLEKEY00001", caseSecret, tt.token},
-				Region:      caseRegion, Scheme: "https", Host: "s3.eu-north-1.amazonaws.com",
+				Credentials: Credentials{AccessKeyID: "ASIAEXAMPLEKEY00001",
+					SecretAccessKey: caseSecret, SessionToken: tt.token},
+				Region: caseRegion, Scheme: "https", Host: "s3.eu-north-1.amazonaws.com",
 			})
 			r := tt.req
 			r.Bucket, r.Key, r.Time, r.Expires = caseBucket, "uploads/a.png", caseTime, time.Hour
 			got := presignTrace(t, s, &r)
 
 			checkQueryIsCanonical(t, got)
-			for _, w := range tt.want {
+			_, rawQuery, _ := strings.Cut(got.URL, "?")
+			urlPairs := strings.Split(rawQuery, "&")
+			canonPairs := strings.Split(canonicalLine(got, 2), "&")
+			for _, w := range tt.wantQuery {
+				if !slices.Contains(urlPairs, w) || !slices.Contains(canonPairs, w) {
+					t.Errorf("URL or canonical query lacks %q:\n%s\n%s", w, got.URL, got.Canonical)
+				}
+			}
+			for _, w := range tt.wantCanon {
 				if !strings.Contains(got.Canonical, w) {
 					t.Errorf("canonical request lacks %q:\n%s", w, got.Canonical)
 				}
+			}
+			if tt.token == "" && strings.Contains(got.URL, "X-Amz-Security-Token") {
+				t.Errorf("URL without a session token has X-Amz-Security-Token: %s", got.URL)
 			}
 		})
 	}
@@ -330,9 +345,9 @@ func TestRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := ok
 			tt.change(&r)
-			url, err := s.Presign(&r)
-			if err == nil || mediasign.ErrorCode(err) != mediasign.CodeInvalid || url != "" {
-				t.Errorf("Presign = %q, %v; want an invalid-argument error", url, err)
+			got, err := s.Presign(&r)
+			if err == nil || mediasign.ErrorCode(err) != mediasign.CodeInvalid || got.URL != "" {
+				t.Errorf("Presign = %q, %v; want an invalid-argument error", got.URL, err)
 			}
 		})
 	}
@@ -340,7 +355,8 @@ func TestRequestErrors(t *testing.T) {
 
 // TestConfigErrors checks that New refuses incomplete settings.
 func TestConfigErrors(t *testing.T) {
-	ok := Config{Credentials: Credentials{caseAccessKey, caseSecret, ""}, Region: caseRegion,
+	ok := Config{Credentials: Credentials{AccessKeyID: caseAccessKey, SecretAccessKey: caseSecret},
+		Region: caseRegion,
 		Scheme: "https", Host: "s3.example.com"}
 	tests := []struct {
 		name   string

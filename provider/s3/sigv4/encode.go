@@ -44,6 +44,17 @@ func appendEscaped[T string | []byte](dst []byte, s T, keepSlash bool) []byte {
 	return append(dst, s[start:]...)
 }
 
+// lowerHex holds the digits of the hex signature; SigV4 wants lowercase.
+const lowerHex = "0123456789abcdef"
+
+// appendHex appends b in lowercase hex.
+func appendHex(dst, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, lowerHex[c>>4], lowerHex[c&15])
+	}
+	return dst
+}
+
 // escapedLen returns the length of s once appendEscaped has encoded it.
 func escapedLen(s string, keepSlash bool) int {
 	n := len(s)

@@ -93,6 +93,6 @@ func presignTrace(t testing.TB, s *Signer, r *Request) trace {
 	sc := getScratch()
 	defer putScratch(sc)
 
-	url := s.build(nil, r, sc)
-	return trace{URL: string(url), Canonical: string(sc.canon), StringToSign: string(sc.sts)}
+	s.build(r, sc)
+	return trace{URL: string(sc.url), Canonical: string(sc.canon), StringToSign: string(sc.sts)}
 }

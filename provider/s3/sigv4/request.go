@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,6 +45,19 @@ type Request struct {
 	Headers []Header
 }
 
+// Presigned is a presigned URL and what a client needs to use it.
+type Presigned struct {
+	URL string
+
+	// ExpiresAt is when the URL stops working: X-Amz-Date plus the
+	// expiry, or the end of the temporary credentials when that is sooner.
+	ExpiresAt time.Time
+
+	// Headers are the headers besides Host that were signed and that the
+	// client must send with exactly these values; nil when there are none.
+	Headers []Header
+}
+
 // Param is one query parameter, unencoded.
 type Param struct {
 	Name  string
@@ -58,9 +72,24 @@ type Header struct {
 }
 
 // ExpiresAt returns when a URL presigned for r stops working: X-Amz-Date,
-// which has whole seconds, plus the whole seconds of Expires.
+// which has whole seconds, plus the whole seconds of Expires. Signer's
+// ExpiresAt also counts the end of temporary credentials.
 func (r *Request) ExpiresAt() time.Time {
 	return r.Time.Truncate(time.Second).Add(r.Expires.Truncate(time.Second))
+}
+
+// sendHeaders returns the signed headers the client must send: the
+// content type, then r.Headers; nil when there are none.
+func (r *Request) sendHeaders() []Header {
+	if r.ContentType == "" && len(r.Headers) == 0 {
+		return nil
+	}
+
+	out := make([]Header, 0, len(r.Headers)+1)
+	if r.ContentType != "" {
+		out = append(out, Header{Name: "Content-Type", Value: r.ContentType})
+	}
+	return append(out, r.Headers...)
 }
 
 // reservedParams are the query parameters the engine sets itself.
@@ -76,6 +105,9 @@ func (s *Signer) check(r *Request) error {
 		return err
 	}
 	if err := checkTime(r); err != nil {
+		return err
+	}
+	if err := s.checkCredentials(r); err != nil {
 		return err
 	}
 	if err := s.checkTarget(r); err != nil {
@@ -122,6 +154,16 @@ func checkTime(r *Request) error {
 	return nil
 }
 
+// checkCredentials refuses to sign with temporary credentials that have
+// expired at the signing time: the URL would never work.
+func (s *Signer) checkCredentials(r *Request) error {
+	if s.credsEnd.IsZero() || r.Time.Before(s.credsEnd) {
+		return nil
+	}
+	return mediasign.Unavailable(fmt.Sprintf("the temporary credentials expired at %s: "+
+		"renew the session token and its expiry", s.credsEnd.UTC().Format(time.RFC3339)), nil)
+}
+
 // checkTarget accepts either a bucket and a key or an encoded path.
 func (s *Signer) checkTarget(r *Request) error {
 	if r.Path != "" {
@@ -136,10 +178,23 @@ func (s *Signer) checkTarget(r *Request) error {
 		return mediasign.Invalidf("bucket is empty")
 	case r.Key == "":
 		return mediasign.Invalidf("object key is empty")
-	case strings.ContainsAny(r.Bucket, "/?#%") || hasControl(r.Bucket):
-		return mediasign.Invalidf("bucket %q is not a bucket name", r.Bucket)
+	case !isBucketName(r.Bucket):
+		return mediasign.Invalidf("bucket %q is not a bucket name: give the name alone, "+
+			"without '/', '?', '#', '%%' or control characters", r.Bucket)
 	}
 	return nil
+}
+
+// isBucketName reports whether b holds none of the bytes that would change
+// the meaning of a URL's host or path: / ? # % and controls.
+func isBucketName(b string) bool {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c < 0x20 || c == 0x7f, c == '/', c == '?', c == '#', c == '%':
+			return false
+		}
+	}
+	return true
 }
 
 // checkPath accepts an encoded absolute path: printable ASCII without
