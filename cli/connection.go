@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -74,7 +75,14 @@ func runConnectionAdd(ctx context.Context, env Env, args []string) error {
 		}
 		c.S3 = &s3
 	case mediasign.ProviderLocal:
-		c.Local = &mediasign.LocalConfig{Root: root}
+		if root == "" {
+			return fmt.Errorf("a local connection needs --root: the directory that holds the media")
+		}
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return fmt.Errorf("resolve --root %q: %w", root, err)
+		}
+		c.Local = &mediasign.LocalConfig{Root: abs}
 	default:
 		return fmt.Errorf("--provider %q is not known: use s3 or local", provider)
 	}

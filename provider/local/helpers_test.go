@@ -50,9 +50,10 @@ type fixture struct {
 	storage *local.Storage
 	handler http.Handler
 
-	mu   sync.Mutex
-	conn *mediasign.Connection
-	logs *syncBuffer
+	mu     sync.Mutex
+	conn   *mediasign.Connection
+	others map[int64]*mediasign.Connection
+	logs   *syncBuffer
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -76,7 +77,7 @@ func (b *syncBuffer) String() string {
 // newFixture builds a root directory "media" beside a file that holds
 // outsideSecret, a keyring in "data", and a storage and handler for
 // connection localConnID.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 
 	parent := t.TempDir()
@@ -103,7 +104,7 @@ func localConn(id int64, root string) *mediasign.Connection {
 		Local: &mediasign.LocalConfig{Root: root}}
 }
 
-func (fx *fixture) newStorage(t *testing.T, conn *mediasign.Connection, base string) *local.Storage {
+func (fx *fixture) newStorage(t testing.TB, conn *mediasign.Connection, base string) *local.Storage {
 	t.Helper()
 
 	s, err := local.New(conn, local.Options{BaseURL: base, Keyring: fx.keyring, Clock: fx.clock})
@@ -118,6 +119,9 @@ func (fx *fixture) lookup(_ context.Context, id int64) (*mediasign.Connection, e
 	fx.mu.Lock()
 	defer fx.mu.Unlock()
 
+	if c, ok := fx.others[id]; ok {
+		return c, nil
+	}
 	switch id {
 	case localConnID:
 		c := *fx.conn
@@ -131,6 +135,19 @@ func (fx *fixture) lookup(_ context.Context, id int64) (*mediasign.Connection, e
 	return nil, mediasign.NotFoundf("connection %d not found", id)
 }
 
+// addConn stores another local connection with id and root.
+func (fx *fixture) addConn(id int64, root string) *mediasign.Connection {
+	fx.mu.Lock()
+	defer fx.mu.Unlock()
+
+	if fx.others == nil {
+		fx.others = map[int64]*mediasign.Connection{}
+	}
+	c := localConn(id, root)
+	fx.others[id] = c
+	return c
+}
+
 // setRoot points the stored connection at another directory.
 func (fx *fixture) setRoot(root string) {
 	fx.mu.Lock()
@@ -139,7 +156,7 @@ func (fx *fixture) setRoot(root string) {
 }
 
 // file writes content to key under the root, creating directories.
-func (fx *fixture) file(t *testing.T, key, content string) {
+func (fx *fixture) file(t testing.TB, key, content string) {
 	t.Helper()
 
 	path := filepath.Join(fx.root, filepath.FromSlash(key))
@@ -147,12 +164,12 @@ func (fx *fixture) file(t *testing.T, key, content string) {
 	writeFile(t, path, content)
 }
 
-func (fx *fixture) sign(t *testing.T, key string, d time.Duration) mediasign.SignedURL {
+func (fx *fixture) sign(t testing.TB, key string, d time.Duration) mediasign.SignedURL {
 	t.Helper()
 	return signWith(t, fx.storage, key, d)
 }
 
-func signWith(t *testing.T, s *local.Storage, key string, d time.Duration) mediasign.SignedURL {
+func signWith(t testing.TB, s *local.Storage, key string, d time.Duration) mediasign.SignedURL {
 	t.Helper()
 
 	u, err := s.SignURL(t.Context(), mediasign.SignRequest{Key: key,
@@ -165,7 +182,7 @@ func signWith(t *testing.T, s *local.Storage, key string, d time.Duration) media
 
 // do serves one request for the raw URL through the handler. A URL that an
 // HTTP server could not parse gets the 400 such a server would answer.
-func (fx *fixture) do(t *testing.T, method, rawURL string, header http.Header) *http.Response {
+func (fx *fixture) do(t testing.TB, method, rawURL string, header http.Header) *http.Response {
 	t.Helper()
 
 	target := strings.TrimPrefix(rawURL, testBaseURL)
@@ -184,14 +201,14 @@ func (fx *fixture) do(t *testing.T, method, rawURL string, header http.Header) *
 	return rec.Result()
 }
 
-func (fx *fixture) get(t *testing.T, rawURL string) (*http.Response, string) {
+func (fx *fixture) get(t testing.TB, rawURL string) (*http.Response, string) {
 	t.Helper()
 
 	resp := fx.do(t, http.MethodGet, rawURL, nil)
 	return resp, readBody(t, resp)
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 
 	var b bytes.Buffer
@@ -203,7 +220,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 }
 
 // query returns the raw value of a parameter of a signed URL.
-func query(t *testing.T, rawURL, name string) string {
+func query(t testing.TB, rawURL, name string) string {
 	t.Helper()
 
 	u, err := url.Parse(rawURL)
@@ -213,7 +230,7 @@ func query(t *testing.T, rawURL, name string) string {
 	return u.Query().Get(name)
 }
 
-func mustMkdir(t *testing.T, dir string) {
+func mustMkdir(t testing.TB, dir string) {
 	t.Helper()
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -221,7 +238,7 @@ func mustMkdir(t *testing.T, dir string) {
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -229,7 +246,7 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func symlink(t *testing.T, target, link string) {
+func symlink(t testing.TB, target, link string) {
 	t.Helper()
 
 	if err := os.Symlink(target, link); err != nil {
@@ -238,7 +255,7 @@ func symlink(t *testing.T, target, link string) {
 }
 
 // wantStatus fails unless resp has status want, showing the body.
-func wantStatus(t *testing.T, resp *http.Response, body string, want int) {
+func wantStatus(t testing.TB, resp *http.Response, body string, want int) {
 	t.Helper()
 
 	if resp.StatusCode != want {
@@ -248,7 +265,7 @@ func wantStatus(t *testing.T, resp *http.Response, body string, want int) {
 
 // wantRefused fails unless resp is a clean JSON refusal (403 or 404) that
 // serves nothing of the outside file.
-func wantRefused(t *testing.T, resp *http.Response, body string) {
+func wantRefused(t testing.TB, resp *http.Response, body string) {
 	t.Helper()
 
 	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound &&
