@@ -153,6 +153,13 @@ type Storage interface {
 	Check(ctx context.Context, bucket string) error
 }
 
+// CacheScoper is a Storage whose URLs depend on more than its connection's
+// settings, such as the signing key of local URLs. URLs cached under another
+// scope are not served again.
+type CacheScoper interface {
+	CacheScope() string
+}
+
 // Clock tells the time; it is injected so tests can control it.
 type Clock interface {
 	Now() time.Time

@@ -5,14 +5,18 @@ import (
 	"time"
 )
 
-// Store keeps mediasign's state: connections, the catalog, cached URLs and
-// settings. Each backend implements it and passes the conformance suite in
-// store/storetest.
+// Store keeps mediasign's state: connections, the catalog, cached URLs,
+// settings, users, sessions, memberships and API tokens. Each backend
+// implements it and passes the conformance suite in store/storetest.
 type Store interface {
 	ConnectionStore
 	CatalogStore
 	URLCacheStore
 	SettingStore
+	UserStore
+	SessionStore
+	MembershipStore
+	APITokenStore
 
 	// Ping checks that the backend answers.
 	Ping(ctx context.Context) error
@@ -65,6 +69,10 @@ type CatalogStore interface {
 	ListMedia(ctx context.Context, datasetID, afterID int64, limit int) ([]*MediaFile, error)
 
 	CountMedia(ctx context.Context, datasetID int64) (int64, error)
+
+	// ProjectOfMedia returns the project that holds the media file with id,
+	// in one lookup, for access checks.
+	ProjectOfMedia(ctx context.Context, id int64) (*Project, error)
 }
 
 // CachedURL is a signed URL kept for reuse until it is no longer safely
@@ -101,4 +109,90 @@ type SettingStore interface {
 	// SetSettingIfAbsent stores value under name unless name exists, and
 	// reports whether it stored it.
 	SetSettingIfAbsent(ctx context.Context, name, value string) (bool, error)
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	// CreateUser stores u and sets its ID and creation time. A name key or
+	// subject already in use gives ErrConflict.
+	CreateUser(ctx context.Context, u *User) error
+
+	User(ctx context.Context, id int64) (*User, error)
+
+	// UserByName returns the user whose NameKey is key.
+	UserByName(ctx context.Context, key string) (*User, error)
+
+	// UserBySubject returns the user created from an OAuth2 subject.
+	UserBySubject(ctx context.Context, subject string) (*User, error)
+
+	// ListUsers returns every user in name order.
+	ListUsers(ctx context.Context) ([]*User, error)
+
+	CountUsers(ctx context.Context) (int64, error)
+
+	// SetPassword stores a new password hash and ends every session of the
+	// user, in one transaction.
+	SetPassword(ctx context.Context, userID int64, hash string) error
+
+	// SetInstallAdmin grants or takes the installation admin flag. Taking it
+	// from the last installation admin gives ErrConflict.
+	SetInstallAdmin(ctx context.Context, userID int64, admin bool) error
+
+	// DeleteUser removes a user with their sessions and memberships.
+	// Removing the last installation admin gives ErrConflict.
+	DeleteUser(ctx context.Context, userID int64) error
+}
+
+// SessionStore keeps browser sessions by the hash of their ID.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+
+	// Session returns the session with idHash, expired or not.
+	Session(ctx context.Context, idHash string) (*Session, error)
+
+	DeleteSession(ctx context.Context, idHash string) error
+
+	// DeleteExpiredSessions removes sessions that expire before t and
+	// returns how many went.
+	DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error)
+}
+
+// MembershipStore keeps the roles of users in projects.
+type MembershipStore interface {
+	// SetMembership adds m or changes the role and source of an existing
+	// membership of the same user and project.
+	SetMembership(ctx context.Context, m *Membership) error
+
+	// Membership returns the role of a user in a project, or ErrNotFound.
+	Membership(ctx context.Context, projectID, userID int64) (*Membership, error)
+
+	DeleteMembership(ctx context.Context, projectID, userID int64) error
+
+	// ListMembers returns the members of a project in user name order.
+	ListMembers(ctx context.Context, projectID int64) ([]*Membership, error)
+
+	// ListUserMemberships returns the memberships of a user in project name
+	// order.
+	ListUserMemberships(ctx context.Context, userID int64) ([]*Membership, error)
+
+	// SyncClaimMemberships makes the claim memberships of a user exactly
+	// roles (project ID to role), in one transaction. Manual memberships
+	// stay as they are and win over a claim for the same project.
+	SyncClaimMemberships(ctx context.Context, userID int64, roles map[int64]Role) error
+}
+
+// APITokenStore keeps API tokens by the hash of their secret.
+type APITokenStore interface {
+	// CreateAPIToken stores t and sets its ID and creation time. A name
+	// already used in the project gives ErrConflict.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+
+	// APITokenByHash returns the token whose secret hashes to hash.
+	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+
+	// ListAPITokens returns the tokens of a project in name order.
+	ListAPITokens(ctx context.Context, projectID int64) ([]*APIToken, error)
+
+	// DeleteAPIToken revokes a token of a project.
+	DeleteAPIToken(ctx context.Context, projectID, id int64) error
 }

@@ -1,5 +1,6 @@
-// Package auth decides who may call the API. Until users and sessions
-// arrive, one admin token, stored hashed, opens the whole API.
+// Package auth decides who sent a request and what they may do: local users
+// with passwords and browser sessions, OAuth2 bearer tokens, API tokens of
+// one project, and an optional installation admin token for automation.
 package auth
 
 import (
@@ -11,8 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 
 	"github.com/mediasign/mediasign"
 )
@@ -29,34 +28,24 @@ type AdminToken struct {
 	hash [sha256.Size]byte
 }
 
-// SetupAdminToken makes sure an admin token exists. A token given in the
-// environment replaces the stored hash. With none given and none stored, it
-// makes one and returns it so the caller can show it once; otherwise the
-// returned token is empty.
-func SetupAdminToken(ctx context.Context, st mediasign.SettingStore, fromEnv string) (*AdminToken, string, error) {
+// SetupAdminToken returns the admin token in force, or nil when there is
+// none. A token given in the environment replaces the stored hash; without
+// one, a token stored by ResetAdminToken is used. No token is made when
+// neither exists: the installation admin signs in as a user.
+func SetupAdminToken(ctx context.Context, st mediasign.SettingStore, fromEnv string) (*AdminToken, error) {
 	if fromEnv != "" {
 		h := sha256.Sum256([]byte(fromEnv))
 		if err := st.SetSetting(ctx, settingAdminToken, hex.EncodeToString(h[:])); err != nil {
-			return nil, "", fmt.Errorf("store admin token hash: %w", err)
+			return nil, fmt.Errorf("store admin token hash: %w", err)
 		}
-		return &AdminToken{hash: h}, "", nil
-	}
-
-	fresh, err := newToken()
-	if err != nil {
-		return nil, "", err
-	}
-	h := sha256.Sum256([]byte(fresh))
-	stored, err := st.SetSettingIfAbsent(ctx, settingAdminToken, hex.EncodeToString(h[:]))
-	if err != nil {
-		return nil, "", fmt.Errorf("store admin token hash: %w", err)
-	}
-	if stored {
-		return &AdminToken{hash: h}, fresh, nil
+		return &AdminToken{hash: h}, nil
 	}
 
 	a, err := LoadAdminToken(ctx, st)
-	return a, "", err
+	if mediasign.ErrorCode(err) == mediasign.CodeNotFound {
+		return nil, nil
+	}
+	return a, err
 }
 
 // LoadAdminToken reads the stored admin token hash.
@@ -82,24 +71,10 @@ func newToken() (string, error) {
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Check reports whether r carries the admin token as a bearer token.
-func (a *AdminToken) Check(r *http.Request) error {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return &mediasign.Error{Code: mediasign.CodeUnauthorized,
-			Message: "this endpoint needs the admin token: send 'Authorization: Bearer <token>'"}
-	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return &mediasign.Error{Code: mediasign.CodeUnauthorized,
-			Message: "malformed Authorization header: send 'Authorization: Bearer <token>'"}
-	}
-
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	if subtle.ConstantTimeCompare(got[:], a.hash[:]) != 1 {
-		return &mediasign.Error{Code: mediasign.CodeUnauthorized, Message: "the admin token is not valid"}
-	}
-	return nil
+// Matches reports, in constant time, whether token is the admin token.
+func (a *AdminToken) Matches(token string) bool {
+	got := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(got[:], a.hash[:]) == 1
 }
 
 // ResetAdminToken replaces the stored admin token with a new one and

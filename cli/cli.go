@@ -48,8 +48,10 @@ func commands() []command {
 		{"sign", "print a signed URL for one object", runSign},
 		{"connection", "add, list and test storage connections", runConnection},
 		{"import", "add the objects under a prefix to a dataset", runImport},
+		{"user", "add, list, remove users and set passwords", runUser},
+		{"member", "give users roles in projects", runMember},
 		{"token", "replace the admin token", runToken},
-		{"key", "rotate the signing keys of local connections", runKey},
+		{"key", "list, rotate and remove the signing keys of local connections", runKey},
 		{"config", "check the configuration", runConfig},
 		{"version", "print the version", runVersion},
 	}
@@ -111,15 +113,31 @@ func newFlags(env Env, name, synopsis, about string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and turns flag errors into errUsage.
+// parse parses args and turns flag errors into errUsage. Flags may come
+// after positional arguments, as in `connection test NAME --bucket B`;
+// everything after "--" is positional.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	// Parsing "--" alone leaves the positional arguments as fs.Args().
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // stateFlags are the flags of every command that opens the state.

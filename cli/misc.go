@@ -41,34 +41,6 @@ func runToken(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func runKey(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "key", "key rotate [flags]",
-		"Adds a new signing key for local connections and signs with it from now on.\n"+
-			"URLs signed with older keys keep working until they expire.")
-	var state stateFlags
-	state.register(fs)
-	if len(args) == 0 || args[0] != "rotate" {
-		fs.Usage()
-		return errUsage
-	}
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-
-	a, err := state.open(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := a.Keyring.Rotate()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "local URLs are now signed with key %s; restart the service "+
-		"to use it there\n", id)
-	return nil
-}
-
 func runConfig(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "config", "config check [flags]",
 		"Checks the settings and the stored connections against them, and prints what\n"+

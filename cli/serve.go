@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mediasign/mediasign/app"
-	"github.com/mediasign/mediasign/auth"
 	"github.com/mediasign/mediasign/config"
 	"github.com/mediasign/mediasign/httpapi"
 	"github.com/mediasign/mediasign/urlcache"
@@ -82,12 +81,12 @@ func (f *serveFlags) config(env Env) (config.Config, error) {
 }
 
 func serve(ctx context.Context, env Env, a *app.App, mediaDir string) error {
-	admin, token, err := auth.SetupAdminToken(ctx, a.Store, a.Config.AdminToken)
+	au, err := setupAuth(ctx, a)
 	if err != nil {
 		return err
 	}
-	if token != "" {
-		fmt.Fprintf(env.Stdout, "\nAdmin token (shown once, keep it): %s\n\n", token)
+	if err := firstAdmin(ctx, env, a, au); err != nil {
+		return err
 	}
 
 	if mediaDir != "" {
@@ -102,7 +101,7 @@ func serve(ctx context.Context, env Env, a *app.App, mediaDir string) error {
 			a.Config.Listen, config.EnvListen, err)
 	}
 	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Options{Service: a.Service, Admin: admin,
+		Handler: httpapi.New(httpapi.Options{Service: a.Service, Auth: au,
 			Files: a.FilesHandler(), Clock: a.Clock, Logger: a.Logger, Metrics: a.Metrics,
 			Version: Version}),
 		ReadHeaderTimeout: 10 * time.Second,

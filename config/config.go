@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mediasign/mediasign/urlcache"
 )
@@ -24,6 +25,8 @@ const (
 	EnvLogLevel     = "MEDIASIGN_LOG_LEVEL"
 	EnvLogFormat    = "MEDIASIGN_LOG_FORMAT"
 	EnvMemoryCache  = "MEDIASIGN_MEMORY_CACHE_ENTRIES"
+	EnvBehindHTTPS  = "MEDIASIGN_BEHIND_HTTPS"
+	EnvSessionTTL   = "MEDIASIGN_SESSION_TTL_SECONDS"
 	DefaultListen   = "127.0.0.1:8080"
 	DefaultDataDir  = "data"
 	minAdminToken   = 24
@@ -45,8 +48,19 @@ type Config struct {
 	// PublicURL is how clients reach this service; local URLs point at it.
 	PublicURL string
 
-	// AdminToken, when set, is the token the API takes.
+	// AdminToken, when set, is a bearer token of the installation admin,
+	// for automation.
 	AdminToken string
+
+	// OAuth2 switches sign-in from local users to an OAuth2 provider.
+	OAuth2 OAuth2
+
+	// BehindHTTPS marks session cookies Secure on plain HTTP requests, for a
+	// service behind a TLS-terminating proxy.
+	BehindHTTPS bool
+
+	// SessionTTL is how long a sign-in lasts in session mode.
+	SessionTTL time.Duration
 
 	LogLevel  string
 	LogFormat string
@@ -60,7 +74,8 @@ type Config struct {
 // Default returns the settings used when nothing is set.
 func Default() Config {
 	return Config{Listen: DefaultListen, DataDir: DefaultDataDir, LogLevel: "info",
-		LogFormat: "text", MemoryCacheEntries: 100_000, Policy: urlcache.DefaultPolicy()}
+		LogFormat: "text", MemoryCacheEntries: 100_000, Policy: urlcache.DefaultPolicy(),
+		SessionTTL: DefaultSessionTTL}
 }
 
 // Load reads the settings from the environment through lookup, on top of
@@ -89,6 +104,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		c.MemoryCacheEntries = n
 	}
 
+	errs = append(errs, c.loadAuth(lookup))
+
 	p, err := urlcache.ParsePolicy(lookup)
 	errs = append(errs, err)
 	c.Policy = p
@@ -98,14 +115,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 // Validate checks the settings and fills in those derived from others.
 func (c *Config) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("listen address %q (%s or --listen) is not host:port, "+
-			"for example %s", c.Listen, EnvListen, DefaultListen))
-	}
+	errs = append(errs, c.validateListen())
 	if c.DataDir == "" {
 		errs = append(errs, fmt.Errorf("%s (or --data-dir) is empty: give a directory", EnvDataDir))
 	}
-	errs = append(errs, c.validateDatabase(), c.validatePublicURL(), c.validateToken())
+	errs = append(errs, c.validateDatabase(), c.validatePublicURL(), c.validateToken(),
+		c.validateAuth())
 	if c.MemoryCacheEntries < 0 || c.MemoryCacheEntries > maxMemoryCached {
 		errs = append(errs, fmt.Errorf("%s=%d is out of range: give 0 to %d",
 			EnvMemoryCache, c.MemoryCacheEntries, maxMemoryCached))
@@ -140,9 +155,40 @@ func (c *Config) SQLitePath() string {
 	return strings.TrimPrefix(c.DatabaseURL, "sqlite://")
 }
 
+func (c *Config) validateListen() error {
+	_, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q (%s or --listen) is not host:port, for example %s",
+			c.Listen, EnvListen, DefaultListen)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("listen address %q (%s or --listen) has port %q: give 1 to 65535",
+			c.Listen, EnvListen, port)
+	}
+	return nil
+}
+
+// reachableAddr turns a listen address into one a client on this machine can
+// reach: a wildcard host such as ":8080" or "0.0.0.0:8080" becomes loopback.
+// Set the public URL when clients come from elsewhere.
+func reachableAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || (ip != nil && ip.IsUnspecified() && ip.To4() != nil):
+		host = "127.0.0.1"
+	case ip != nil && ip.IsUnspecified():
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 func (c *Config) validatePublicURL() error {
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Listen
+		c.PublicURL = "http://" + reachableAddr(c.Listen)
 		return nil
 	}
 	u, err := url.Parse(c.PublicURL)
@@ -158,7 +204,7 @@ func (c *Config) validatePublicURL() error {
 func (c *Config) validateToken() error {
 	if c.AdminToken != "" && len(c.AdminToken) < minAdminToken {
 		return fmt.Errorf("%s is %d characters long: give at least %d random characters, or "+
-			"unset it and mediasign makes one", EnvAdminToken, len(c.AdminToken), minAdminToken)
+			"unset it and sign in as a user", EnvAdminToken, len(c.AdminToken), minAdminToken)
 	}
 	return nil
 }

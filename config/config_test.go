@@ -35,6 +35,8 @@ func TestLoadAndValidate(t *testing.T) {
 			wantErr: []string{EnvListen, "SIGNED_URL_CACHE_MINIMUM_SECONDS_VALID=10"}},
 		{name: "days spelling", env: map[string]string{"SIGNED_URL_CACHE_MINIMUM_DAYS_VALID": "5"},
 			wantErr: []string{"SIGNED_URL_CACHE_MINIMUM_SECONDS_VALID"}},
+		{name: "port out of range", env: map[string]string{EnvListen: "127.0.0.1:99999"},
+			wantErr: []string{EnvListen, "99999", "65535"}},
 		{name: "log level", env: map[string]string{EnvLogLevel: "loud"},
 			wantErr: []string{EnvLogLevel}},
 	}
@@ -60,5 +62,25 @@ func TestLoadAndValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPublicURLFromWildcardListen(t *testing.T) {
+	for listen, want := range map[string]string{
+		":18933":          "http://127.0.0.1:18933",
+		"0.0.0.0:8080":    "http://127.0.0.1:8080",
+		"[::]:8080":       "http://[::1]:8080",
+		"10.1.2.3:8080":   "http://10.1.2.3:8080",
+		"media.lan:8080":  "http://media.lan:8080",
+		"127.0.0.1:18080": "http://127.0.0.1:18080",
+	} {
+		c := Default()
+		c.Listen = listen
+		if err := c.Validate(); err != nil {
+			t.Fatalf("listen %q: %v", listen, err)
+		}
+		if c.PublicURL != want {
+			t.Errorf("listen %q: public URL %q, want %q", listen, c.PublicURL, want)
+		}
 	}
 }

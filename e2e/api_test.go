@@ -114,13 +114,15 @@ func TestAPIBadInput(t *testing.T) {
 		{"local relative root", "POST", "/api/v1/connections", bearer,
 			`{"name":"x","provider":"local","local":{"root":"media"}}`, 400, "invalid_argument", "root"},
 		{"duplicate connection", "POST", "/api/v1/connections", bearer,
-			`{"name":"disk","provider":"local","local":{"root":"`+root+`"}}`, 409, "conflict", "disk"},
+			`{"name":"disk","provider":"local","local":{"root":"` + root + `"}}`, 409, "conflict", "disk"},
 		{"duplicate project", "POST", "/api/v1/projects", bearer, `{"name":"p"}`, 409, "conflict", "p"},
 		{"unknown project", "GET", "/api/v1/projects/nope/datasets", bearer, "", 404, "not_found", "nope"},
 		{"import unknown connection", "POST", "/api/v1/datasets/1/imports", bearer,
 			`{"connection":"nope"}`, 404, "not_found", "nope"},
 		{"import into unknown dataset", "POST", "/api/v1/datasets/77/imports", bearer,
 			`{"connection":"disk"}`, 404, "not_found", ""},
+		{"unknown route", "GET", "/api/v1/nothing", bearer, "", 404, "not_found", "/api/v1/nothing"},
+		{"wrong method", "DELETE", "/api/v1/media/urls", bearer, "", 405, "invalid_argument", "POST"},
 		{"bad page limit", "GET", "/api/v1/datasets/1/media?limit=0", bearer, "", 400, "invalid_argument", "limit"},
 	}
 	for _, c := range cases {
@@ -162,15 +164,31 @@ func TestUpdateConnectionKeepsSecrets(t *testing.T) {
 	if status != 400 {
 		t.Fatalf("update with a bad region = %d, want 400", status)
 	}
-	svc.mustDo(200, "PUT", "/api/v1/connections/s3", map[string]any{"name": "s3", "provider": "s3",
-		"s3": map[string]any{"access_key_id": "AKIAEXAMPLEKEY00002", "region": "eu-north-1"}}, nil)
+	status, e := svc.send("PUT", "/api/v1/connections/s3", "Bearer "+svc.Token,
+		`{"s3":{"access_key_id":"AKIAEXAMPLEKEY00002","region":"eu-north-1"}}`)
+	if status != 400 || !strings.Contains(e.Error.Message, "secret_access_key") {
+		t.Fatalf("new access key without its secret = %d %+v, want 400 asking for the secret", status, e)
+	}
+	status, e = svc.send("PUT", "/api/v1/connections/s3", "Bearer "+svc.Token,
+		`{"s3":{"access_key_id":"AKIAEXAMPLEKEY00001","region":"eu-north-1","credentials_expire_at":"tomorrow"}}`)
+	if status != 400 || !strings.Contains(e.Error.Message, "RFC 3339") {
+		t.Fatalf("malformed expiry = %d %+v, want 400 naming RFC 3339", status, e)
+	}
+	var view struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	svc.mustDo(200, "PUT", "/api/v1/connections/s3", map[string]any{
+		"s3": map[string]any{"access_key_id": "AKIAEXAMPLEKEY00001", "region": "eu-west-1"}}, &view)
+	if view.CreatedAt.IsZero() {
+		t.Errorf("update answer has no created_at")
+	}
 
 	c, err := svc.App.Store.ConnectionByName(t.Context(), "s3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.S3.SecretAccessKey != secret || c.S3.AccessKeyID != "AKIAEXAMPLEKEY00002" || c.Revision < 2 {
-		t.Fatalf("after update: key %q revision %d, secret kept %v", c.S3.AccessKeyID, c.Revision,
+	if c.S3.SecretAccessKey != secret || c.S3.Region != "eu-west-1" || c.Revision < 2 {
+		t.Fatalf("after update: region %q revision %d, secret kept %v", c.S3.Region, c.Revision,
 			c.S3.SecretAccessKey == secret)
 	}
 
@@ -277,5 +295,35 @@ func TestConnectionUpdateResigns(t *testing.T) {
 	if !strings.HasPrefix(before.URL, "https://files-old.example.com/media-test/a%20b.png?") ||
 		!strings.HasPrefix(after.URL, "https://files-new.example.com/media-test/a%20b.png?") {
 		t.Fatalf("URLs before and after the update: %s then %s", before.URL, after.URL)
+	}
+}
+
+// TestTemporaryCredentialsKeepTheirExpiry checks that an update that keeps a
+// session token keeps its expiry, so expires_at never outlives the
+// credentials, and that expired credentials are refused.
+func TestTemporaryCredentialsKeepTheirExpiry(t *testing.T) {
+	svc := startService(t, urlcache.Policy{MinValid: time.Minute, NewValid: time.Hour},
+		mediasign.SystemClock{})
+	exp := time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second)
+	svc.mustDo(201, "POST", "/api/v1/connections", map[string]any{"name": "sts", "provider": "s3",
+		"s3": map[string]any{"access_key_id": "ASIAEXAMPLEKEY00001", "secret_access_key": "example-secret",
+			"session_token": "token/with+special=", "credentials_expire_at": exp, "region": "eu-north-1"}}, nil)
+	svc.mustDo(200, "PUT", "/api/v1/connections/sts", map[string]any{
+		"s3": map[string]any{"access_key_id": "ASIAEXAMPLEKEY00001", "region": "eu-north-1"}}, nil)
+
+	signed, err := svc.App.Service.Sign(t.Context(), "sts", mediasign.SignRequest{Bucket: "media-test",
+		Key: "a.png", Method: mediasign.MethodGet, Expires: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !signed.ExpiresAt.Equal(exp) {
+		t.Fatalf("expires_at %s, want the credentials' expiry %s", signed.ExpiresAt, exp)
+	}
+
+	status, e := svc.send("POST", "/api/v1/connections", "Bearer "+svc.Token,
+		`{"name":"old","provider":"s3","s3":{"access_key_id":"ASIAEXAMPLEKEY00001","secret_access_key":"s",`+
+			`"session_token":"t","credentials_expire_at":"2020-01-01T00:00:00Z","region":"eu-north-1"}}`)
+	if status != 400 || !strings.Contains(e.Error.Message, "expired") {
+		t.Fatalf("expired credentials = %d %+v, want 400", status, e)
 	}
 }

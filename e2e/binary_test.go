@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,15 +60,21 @@ func binary(t *testing.T) string {
 
 // process is a running mediasign serve.
 type process struct {
-	URL    string
-	Token  string
+	URL string
+
+	// Password is the first admin's password, when this start printed it.
+	Password string
+
+	// client keeps the session cookie of a login.
+	client *http.Client
+
 	cmd    *exec.Cmd
 	stdout *logBuffer
 	stderr *logBuffer
 	done   chan error
 }
 
-var tokenPattern = regexp.MustCompile(`Admin token \(shown once, keep it\): (msa_\S+)`)
+var passwordPattern = regexp.MustCompile(`sign in as user "admin" with password \(shown once, keep it\): (\S+)`)
 
 // startBinary runs `mediasign serve` with the given arguments and waits
 // until it says it is serving.
@@ -77,8 +84,12 @@ func startBinary(t *testing.T, dataDir string, env []string, args ...string) *pr
 	args = append([]string{"serve", "--data-dir", dataDir, "--listen", addr}, args...)
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(cleanEnv(), env...)
-	p := &process{URL: "http://" + addr, cmd: cmd, stdout: &logBuffer{}, stderr: &logBuffer{},
-		done: make(chan error, 1)}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{URL: "http://" + addr, client: &http.Client{Jar: jar, Timeout: 30 * time.Second},
+		cmd: cmd, stdout: &logBuffer{}, stderr: &logBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
@@ -100,8 +111,8 @@ func startBinary(t *testing.T, dataDir string, env []string, args ...string) *pr
 	case <-time.After(60 * time.Second):
 		t.Fatalf("mediasign did not start in 60s\nstdout: %s\nstderr: %s", p.stdout, p.stderr)
 	}
-	if m := tokenPattern.FindStringSubmatch(p.stdout.String()); m != nil {
-		p.Token = m[1]
+	if m := passwordPattern.FindStringSubmatch(p.stdout.String()); m != nil {
+		p.Password = m[1]
 	}
 	return p
 }
@@ -140,7 +151,8 @@ func (p *process) stop(t *testing.T) {
 func cleanEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "MEDIASIGN_") || strings.HasPrefix(kv, "SIGNED_URL_CACHE_") {
+		if strings.HasPrefix(kv, "MEDIASIGN_") || strings.HasPrefix(kv, "SIGNED_URL_CACHE_") ||
+			strings.HasPrefix(kv, "OAUTH2_") || strings.HasPrefix(kv, "USE_OAUTH2=") {
 			continue
 		}
 		out = append(out, kv)
@@ -154,8 +166,7 @@ func (p *process) get(t *testing.T, path string, out any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+p.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := p.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,12 +187,16 @@ func TestServeMediaDir(t *testing.T) {
 	data := t.TempDir()
 
 	p := startBinary(t, data, nil, "--media-dir", dir)
-	if p.Token == "" {
-		t.Fatalf("first start printed no admin token:\n%s", p.stdout)
+	if p.Password == "" {
+		t.Fatalf("first start printed no admin password:\n%s", p.stdout)
 	}
 	if code := p.get(t, "/readyz", nil); code != 200 {
 		t.Fatalf("/readyz = %d", code)
 	}
+	if code := p.get(t, "/api/v1/datasets/1/media", nil); code != 401 {
+		t.Fatalf("media listing before login = %d, want 401", code)
+	}
+	p.login(t, "admin", p.Password, 200)
 
 	var info struct {
 		Media []struct {
@@ -210,18 +225,79 @@ func TestServeMediaDir(t *testing.T) {
 	}
 
 	checkRange(t, p, info.Media[0].ID)
+	checkCookieRedirect(t, p, info.Media[0].ID)
 	p.stop(t)
 
 	again := startBinary(t, data, nil, "--media-dir", dir)
-	if again.Token != "" {
-		t.Errorf("second start printed a new admin token")
+	if again.Password != "" {
+		t.Errorf("second start printed a new admin password")
 	}
-	again.Token = p.Token
+	again.client = p.client
 	if code := again.get(t, "/api/v1/media/1/url", nil); code != 200 {
-		t.Errorf("first token after restart: status %d, want 200", code)
+		t.Errorf("session after restart: status %d, want 200", code)
 	}
 	if !strings.Contains(again.stdout.String(), "(0 new)") {
 		t.Errorf("restart re-imported the directory:\n%s", again.stdout)
+	}
+	again.stop(t)
+
+	checkPasswordReset(t, data, p)
+}
+
+// login signs in through the API and keeps the session cookie.
+func (p *process) login(t *testing.T, user, password string, want int) {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, user, password)
+	resp, err := p.client.Post(p.URL+"/api/v1/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("login as %q = %d, want %d", user, resp.StatusCode, want)
+	}
+}
+
+// checkCookieRedirect follows /m/{id} as an <img> tag on the logged-in page
+// would: with the session cookie only.
+func checkCookieRedirect(t *testing.T, p *process, id int64) {
+	t.Helper()
+	resp, err := p.client.Get(p.URL + pathf("/m/%d", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || len(body) == 0 {
+		t.Errorf("GET /m/%d with the session cookie = %d with %d bytes, want the image",
+			id, resp.StatusCode, len(body))
+	}
+}
+
+// checkPasswordReset is the README's recovery: 'mediasign user passwd admin'
+// prints a new password and ends the sessions the old one opened.
+func checkPasswordReset(t *testing.T, data string, old *process) {
+	t.Helper()
+	cmd := exec.Command(binary(t), "user", "passwd", "--data-dir", data, "admin")
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("user passwd: %v", err)
+	}
+	m := regexp.MustCompile(`password \(shown once, keep it\): (\S+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("user passwd printed no password:\n%s", out)
+	}
+
+	p := startBinary(t, data, nil)
+	p.client.Jar = old.client.Jar
+	if code := p.get(t, "/api/v1/media/1/url", nil); code != 401 {
+		t.Errorf("session from before the reset: status %d, want 401", code)
+	}
+	p.login(t, "admin", old.Password, 401)
+	p.login(t, "admin", string(m[1]), 200)
+	if code := p.get(t, "/api/v1/media/1/url", nil); code != 200 {
+		t.Errorf("after login with the new password: status %d, want 200", code)
 	}
 }
 

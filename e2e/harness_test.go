@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ type service struct {
 	URL    string
 	Token  string
 	App    *app.App
+	Auth   *auth.Authenticator
 	client *http.Client
 	logs   *logBuffer
 }
@@ -56,13 +58,12 @@ func startService(t *testing.T, policy urlcache.Policy, clock mediasign.Clock) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, token, err := auth.SetupAdminToken(ctx, a.Store, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The tests act as the installation admin through the admin token.
+	token := "msa_" + rand.Text()
+	au := newAuthenticator(t, a, token, clock, logger)
 
 	srv := httptest.NewUnstartedServer(httpapi.New(httpapi.Options{Service: a.Service,
-		Admin: admin, Files: a.FilesHandler(), Clock: clock, Logger: logger, Metrics: a.Metrics}))
+		Auth: au, Files: a.FilesHandler(), Clock: clock, Logger: logger, Metrics: a.Metrics}))
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
@@ -73,7 +74,26 @@ func startService(t *testing.T, policy urlcache.Policy, clock mediasign.Clock) *
 
 	noRedirect := &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &service{t: t, URL: srv.URL, Token: token, App: a, client: noRedirect, logs: logs}
+	return &service{t: t, URL: srv.URL, Token: token, App: a, Auth: au, client: noRedirect,
+		logs: logs}
+}
+
+// newAuthenticator returns a session-mode authenticator that also takes
+// adminToken, with password hashing cheap enough for tests.
+func newAuthenticator(t *testing.T, a *app.App, adminToken string, clock mediasign.Clock,
+	logger *slog.Logger) *auth.Authenticator {
+	t.Helper()
+	admin, err := auth.SetupAdminToken(t.Context(), a.Store, adminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, err := auth.New(auth.Options{Store: a.Store, Mode: auth.ModeSession, Admin: admin,
+		Passwords: auth.PasswordParams{Time: 1, MemoryKiB: 64, Threads: 1, Concurrent: 4},
+		Clock:     clock, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return au
 }
 
 // do sends an authenticated API request and decodes a JSON answer into out.

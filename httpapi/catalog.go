@@ -15,10 +15,21 @@ type nameInput struct {
 	Name string `json:"name"`
 }
 
+// listProjects lists the projects the caller has a role in.
 func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.svc.Store().ListProjects(r.Context())
+	all, err := s.svc.Store().ListProjects(r.Context())
 	if err != nil {
 		return err
+	}
+	var ps []*mediasign.Project
+	for _, p := range all {
+		role, err := s.auth.Role(r.Context(), caller(r), p.ID)
+		if err != nil {
+			return err
+		}
+		if role != "" {
+			ps = append(ps, p)
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"projects": nonNil(ps)})
 	return nil

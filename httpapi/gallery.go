@@ -9,7 +9,8 @@ import (
 var galleryPage []byte
 
 // gallery serves the small web page that shows a dataset's media. The page
-// holds no data: it asks the API with the token the user pastes.
+// holds no data: it signs in and asks the API with the session cookie, or
+// with the token the user pastes in OAuth2 mode.
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

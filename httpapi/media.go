@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,15 @@ func (s *Server) batchURLs(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	ids, bad := parseBatchIDs(req.IDs)
-	items, err := s.svc.BatchURLs(r.Context(), ids)
+	denied, err := s.deniedMedia(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	signable := slices.Clone(ids)
+	for i := range denied {
+		signable[i] = 0 // refused: never signed
+	}
+	items, err := s.svc.BatchURLs(r.Context(), signable)
 	if err != nil {
 		return err
 	}
@@ -77,6 +86,11 @@ func (s *Server) batchURLs(w http.ResponseWriter, r *http.Request) error {
 	for i, it := range items {
 		if msg, ok := bad[i]; ok {
 			out[i] = urlAnswer{Error: &apiError{Code: mediasign.CodeInvalid, Message: msg}}
+			continue
+		}
+		if err, ok := denied[i]; ok {
+			e := publicError(err)
+			out[i] = urlAnswer{ID: ids[i], Error: &e}
 			continue
 		}
 		if it.Err != nil {

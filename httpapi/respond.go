@@ -3,12 +3,17 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/auth"
 )
 
 // maxBody bounds request bodies.
@@ -39,6 +44,8 @@ func status(code mediasign.Code) int {
 		return http.StatusForbidden
 	case mediasign.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case mediasign.CodeRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -47,6 +54,10 @@ func status(code mediasign.Code) int {
 func publicError(err error) apiError {
 	if errors.Is(err, errTooLarge) {
 		return apiError{Code: mediasign.CodeInvalid, Message: errTooLarge.Error()}
+	}
+	var limited *auth.RateLimitError
+	if errors.As(err, &limited) {
+		return apiError{Code: mediasign.CodeRateLimited, Message: limited.Error()}
 	}
 	return apiError{Code: mediasign.ErrorCode(err), Message: mediasign.PublicMessage(err)}
 }
@@ -73,6 +84,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mediasign"`)
+	}
+	var limited *auth.RateLimitError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.FormatInt(limited.Seconds(), 10))
 	}
 	writeJSON(w, code, errorBody{Error: e})
 }
@@ -107,15 +122,41 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var timeErr *time.ParseError
 	switch {
 	case errors.As(err, &typeErr):
-		return "field " + typeErr.Field + " must be " + typeErr.Type.String()
+		if typeErr.Field == "" {
+			return "the body must be a JSON object, not " + typeErr.Value
+		}
+		return fmt.Sprintf("field %q must be %s, not %s", typeErr.Field, kindName(typeErr.Type), typeErr.Value)
 	case errors.As(err, &syntaxErr):
-		return "syntax error"
+		return fmt.Sprintf("syntax error at byte %d", syntaxErr.Offset)
+	case errors.As(err, &timeErr):
+		return fmt.Sprintf("time %s is not RFC 3339, for example 2026-12-31T23:00:00Z", timeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
+		return strings.TrimPrefix(err.Error(), "json: ") + ": check the spelling"
 	}
 	return "malformed JSON"
+}
+
+// kindName names a Go type the way a JSON client thinks of it.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "an object"
+	}
+	return "another type"
 }
 
 // discardLogger returns l, or a logger that drops everything.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,7 +22,9 @@ import (
 // Options configures a Server.
 type Options struct {
 	Service *service.Service
-	Admin   *auth.AdminToken
+
+	// Auth finds the caller of each request and checks what they may do.
+	Auth *auth.Authenticator
 
 	// Files serves the URLs of local connections under /files/.
 	Files http.Handler
@@ -35,12 +38,15 @@ type Options struct {
 // Server is the HTTP face of a Service.
 type Server struct {
 	svc     *service.Service
-	admin   *auth.AdminToken
+	auth    *auth.Authenticator
 	clock   mediasign.Clock
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	version string
 	mux     *http.ServeMux
+
+	// rules holds the access rule of every route, by pattern.
+	rules map[string]rule
 }
 
 // New builds the server and its routes.
@@ -48,59 +54,80 @@ func New(opts Options) *Server {
 	if opts.Clock == nil {
 		opts.Clock = mediasign.SystemClock{}
 	}
-	s := &Server{svc: opts.Service, admin: opts.Admin, clock: opts.Clock,
+	s := &Server{svc: opts.Service, auth: opts.Auth, clock: opts.Clock,
 		logger: discardLogger(opts.Logger), metrics: opts.Metrics, version: opts.Version,
-		mux: http.NewServeMux()}
+		mux: http.NewServeMux(), rules: make(map[string]rule)}
 	s.routes(opts.Files)
 	return s
 }
 
 func (s *Server) routes(files http.Handler) {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.public("GET /healthz", http.HandlerFunc(s.healthz))
+	s.public("GET /readyz", http.HandlerFunc(s.readyz))
 	if s.metrics != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+		s.public("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	}
 	if files != nil {
-		s.mux.Handle("/files/", files)
+		// Local file URLs carry their own signature.
+		s.public("/files/", files)
 	}
-	s.mux.Handle("GET /{$}", http.HandlerFunc(s.gallery))
+	s.public("GET /{$}", http.HandlerFunc(s.gallery))
 
-	s.handle("GET /api/v1/info", s.info)
-	s.handle("GET /api/v1/media/{id}/url", s.mediaURL)
-	s.handle("POST /api/v1/media/urls", s.batchURLs)
-	s.handle("GET /m/{id}", s.redirect)
+	s.handle("GET /api/v1/auth", publicRoute, s.authInfo)
+	s.handle("POST /api/v1/login", publicRoute, s.login)
+	s.handle("POST /api/v1/logout", publicRoute, s.logout)
+	s.handle("GET /api/v1/me", signedIn, s.me)
+	s.handle("GET /api/v1/info", signedIn, s.info)
 
-	s.handle("GET /api/v1/connections", s.listConnections)
-	s.handle("POST /api/v1/connections", s.addConnection)
-	s.handle("GET /api/v1/connections/{name}", s.getConnection)
-	s.handle("PUT /api/v1/connections/{name}", s.updateConnection)
-	s.handle("POST /api/v1/connections/{name}/test", s.testConnection)
+	s.handle("GET /api/v1/media/{id}/url", inProject(mediasign.RoleViewer, projectOfMedia), s.mediaURL)
+	s.handle("POST /api/v1/media/urls", eachItem, s.batchURLs)
+	s.handle("GET /m/{id}", inProject(mediasign.RoleViewer, projectOfMedia), s.redirect)
 
-	s.handle("GET /api/v1/projects", s.listProjects)
-	s.handle("POST /api/v1/projects", s.addProject)
-	s.handle("GET /api/v1/projects/{project}/datasets", s.listDatasets)
-	s.handle("POST /api/v1/projects/{project}/datasets", s.addDataset)
-	s.handle("GET /api/v1/datasets/{id}", s.getDataset)
-	s.handle("GET /api/v1/datasets/{id}/media", s.listMedia)
-	s.handle("POST /api/v1/datasets/{id}/imports", s.importMedia)
+	s.handle("GET /api/v1/connections", installAdmin, s.listConnections)
+	s.handle("POST /api/v1/connections", installAdmin, s.addConnection)
+	s.handle("GET /api/v1/connections/{name}", installAdmin, s.getConnection)
+	s.handle("PUT /api/v1/connections/{name}", installAdmin, s.updateConnection)
+	s.handle("POST /api/v1/connections/{name}/test", installAdmin, s.testConnection)
+
+	s.handle("GET /api/v1/projects", eachItem, s.listProjects)
+	s.handle("POST /api/v1/projects", installAdmin, s.addProject)
+	s.handle("GET /api/v1/projects/{project}/datasets",
+		inProject(mediasign.RoleViewer, projectInPath), s.listDatasets)
+	s.handle("POST /api/v1/projects/{project}/datasets",
+		inProject(mediasign.RoleAdmin, projectInPath), s.addDataset)
+	s.handle("GET /api/v1/datasets/{id}", inProject(mediasign.RoleViewer, projectOfDataset), s.getDataset)
+	s.handle("GET /api/v1/datasets/{id}/media",
+		inProject(mediasign.RoleViewer, projectOfDataset), s.listMedia)
+	s.handle("POST /api/v1/datasets/{id}/imports",
+		inProject(mediasign.RoleAdmin, projectOfDataset), s.importMedia)
+
+	s.identityRoutes()
 }
 
-// handlerFunc is a handler that returns its error for one place to answer.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-// handle registers an API route that needs the admin token.
-func (s *Server) handle(pattern string, h handlerFunc) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := s.admin.Check(r); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	})
+// noRoute answers an API request that matches no route in JSON: 405 with
+// the allowed methods when the path exists, 404 otherwise.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	probe := &headerProbe{header: http.Header{}}
+	s.mux.ServeHTTP(probe, r)
+	if allow := probe.header.Get("Allow"); probe.code == http.StatusMethodNotAllowed && allow != "" {
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: apiError{Code: mediasign.CodeInvalid,
+			Message: "method " + r.Method + " is not allowed here: use " + allow}})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, errorBody{Error: apiError{Code: mediasign.CodeNotFound,
+		Message: "no API route " + truncate(r.URL.Path, 100) + ": see the README for the routes"}})
 }
+
+// headerProbe records the status and headers of the mux's own answer.
+type headerProbe struct {
+	header http.Header
+	code   int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.code = code }
 
 // ServeHTTP serves one request and writes one log line for it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +136,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID()
 	rec.Header().Set("X-Request-Id", id)
 
-	s.mux.ServeHTTP(rec, r)
+	if _, pattern := s.mux.Handler(r); pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
+		s.noRoute(rec, r)
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
 
 	elapsed := time.Since(start)
 	route := r.Pattern

@@ -30,6 +30,7 @@ type storages struct {
 type openStorage struct {
 	revision int64
 	storage  mediasign.Storage
+	conn     *mediasign.Connection
 }
 
 func newStorages(d Drivers) *storages {
@@ -42,6 +43,15 @@ func (s *storages) driver(p mediasign.Provider) (Driver, error) {
 		return Driver{}, mediasign.Invalidf("unknown provider %q: use one of s3, local", p)
 	}
 	return d, nil
+}
+
+// cached returns the connection and open storage of a connection revision,
+// if it is open.
+func (s *storages) cached(connID, revision int64) (*mediasign.Connection, mediasign.Storage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.open[connID]
+	return o.conn, o.storage, ok && o.revision == revision
 }
 
 // get returns the storage of c, opening it when c is new or changed.
@@ -63,7 +73,7 @@ func (s *storages) get(c *mediasign.Connection) (mediasign.Storage, error) {
 	}
 
 	s.mu.Lock()
-	s.open[c.ID] = openStorage{revision: c.Revision, storage: st}
+	s.open[c.ID] = openStorage{revision: c.Revision, storage: st, conn: c}
 	s.mu.Unlock()
 	return st, nil
 }

@@ -136,22 +136,45 @@ func (s *Service) BatchURLs(ctx context.Context, ids []int64) ([]BatchItem, erro
 // objectURL returns a cached or new GET URL for one object of a media
 // file's connection.
 func (s *Service) objectURL(ctx context.Context, m *mediasign.MediaRef, key string) (urlcache.Result, error) {
-	ck := cacheKey(m.ConnectionID, m.ConnectionRevision, mediasign.MethodGet, m.Bucket, key)
+	c, st, err := s.storageOf(ctx, m)
+	if err != nil {
+		return urlcache.Result{}, err
+	}
+	var scope string
+	if sc, ok := st.(mediasign.CacheScoper); ok {
+		scope = sc.CacheScope()
+	}
+
+	ck := cacheKey(scope, m.ConnectionID, m.ConnectionRevision, mediasign.MethodGet, m.Bucket, key)
 	return s.cache.Get(ctx, ck, func(ctx context.Context, validFor time.Duration) (mediasign.SignedURL, error) {
-		c, err := s.store.Connection(ctx, m.ConnectionID)
-		if err != nil {
-			return mediasign.SignedURL{}, fmt.Errorf("load connection of media %d: %w", m.ID, err)
-		}
 		req := mediasign.SignRequest{Bucket: m.Bucket, Key: key, Method: mediasign.MethodGet,
 			Expires: validFor}
-		return s.sign(ctx, c, req)
+		return s.signOn(ctx, c, st, req)
 	})
 }
 
-// cacheKey identifies a URL: the connection and its revision, the method
+// storageOf returns the open storage of a media file's connection, loading
+// the connection only when its revision is not open yet.
+func (s *Service) storageOf(ctx context.Context, m *mediasign.MediaRef) (*mediasign.Connection, mediasign.Storage, error) {
+	if c, st, ok := s.storages.cached(m.ConnectionID, m.ConnectionRevision); ok {
+		return c, st, nil
+	}
+	c, err := s.store.Connection(ctx, m.ConnectionID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load connection of media %d: %w", m.ID, err)
+	}
+	st, err := s.storages.get(c)
+	return c, st, err
+}
+
+// cacheKey identifies a URL: the cache scope, the connection and its revision, the method
 // and the object, with lengths so no two inputs give the same key.
-func cacheKey(connID, revision int64, method mediasign.Method, bucket, key string) string {
-	b := make([]byte, 0, 48+len(bucket)+len(key))
+func cacheKey(scope string, connID, revision int64, method mediasign.Method, bucket, key string) string {
+	b := make([]byte, 0, 64+len(scope)+len(bucket)+len(key))
+	b = strconv.AppendInt(b, int64(len(scope)), 10)
+	b = append(b, ':')
+	b = append(b, scope...)
+	b = append(b, ' ')
 	b = strconv.AppendInt(b, connID, 10)
 	b = append(b, '@')
 	b = strconv.AppendInt(b, revision, 10)
@@ -183,6 +206,12 @@ func (s *Service) sign(ctx context.Context, c *mediasign.Connection, req mediasi
 	if err != nil {
 		return mediasign.SignedURL{}, err
 	}
+	return s.signOn(ctx, c, st, req)
+}
+
+// signOn signs with the open storage of connection c and counts it.
+func (s *Service) signOn(ctx context.Context, c *mediasign.Connection, st mediasign.Storage,
+	req mediasign.SignRequest) (mediasign.SignedURL, error) {
 	start := time.Now()
 	u, err := st.SignURL(ctx, req)
 	s.metrics.Signed(string(c.Provider), time.Since(start).Seconds(), err)

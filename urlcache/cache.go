@@ -119,8 +119,10 @@ func (c *Cache) servableNow(expiresAt time.Time) bool {
 
 // load looks in the store and signs when it holds nothing servable.
 func (c *Cache) load(ctx context.Context, key string, sign SignFunc) (Result, error) {
-	if r, ok := c.fromMemory(key); ok {
-		return r, nil
+	// Another caller may have filled the memory tier since this one missed;
+	// the miss was counted already.
+	if e, ok := c.mem.get(key, c.servableNow); ok {
+		return Result{URL: e.url, ExpiresAt: e.expiresAt, Headers: e.headers, Source: FromMemory}, nil
 	}
 	if r, ok := c.fromStore(ctx, key); ok {
 		return r, nil
@@ -165,7 +167,10 @@ func (c *Cache) fromStore(ctx context.Context, key string) (Result, bool) {
 func (c *Cache) keep(ctx context.Context, key string, r Result) {
 	now := c.clock.Now()
 	if !c.policy.Servable(r.ExpiresAt, now) {
-		c.logger.WarnContext(ctx, "new url is below the minimum validity",
+		// Debug, not warn: with short-lived credentials this happens on every
+		// request, and the connection's save already warned.
+		c.metrics.CacheLookup(string(FromSigner), "below_minimum")
+		c.logger.DebugContext(ctx, "new url is below the minimum validity",
 			"valid_seconds", int64(r.ExpiresAt.Sub(now)/time.Second),
 			"minimum_seconds", int64(c.policy.MinValid/time.Second))
 		return

@@ -80,7 +80,7 @@ var (
 	errBadMAC = invalidSignature("signature does not match; use the URL exactly " +
 		"as it was given, or ask for a new one")
 	errUnknownKey = invalidSignature("it was signed with a key this server does not " +
-		"have (keys are removed after rotation); ask for a new URL")
+		"have (the key was removed, or the URL comes from another installation); ask for a new URL")
 	errMethod = &httpError{http.StatusMethodNotAllowed, mediasign.CodeInvalid,
 		"method not allowed; use GET or HEAD"}
 	errInternal = &httpError{http.StatusInternalServerError, mediasign.CodeInternal,

@@ -48,12 +48,23 @@ type Keyring struct {
 	// mu serializes changes; readers use ring without locking.
 	mu   sync.Mutex
 	ring atomic.Pointer[ringState]
+
+	// lastCheck is when the file was last looked at for changes made by
+	// another process, in Unix nanoseconds.
+	lastCheck atomic.Int64
 }
 
-// ringState is an immutable snapshot of the keys, oldest first.
+// checkEvery bounds how often the keyring file is looked at for changes
+// made by another process, such as `mediasign key rotate`.
+const checkEvery = time.Second
+
+// ringState is an immutable snapshot of the keys, oldest first, with the
+// size and modification time of the file they were read from.
 type ringState struct {
-	keys []Key
-	byID map[string][]byte
+	keys    []Key
+	byID    map[string][]byte
+	size    int64
+	modTime time.Time
 }
 
 // keyringFile is the JSON form of a keyring on disk.
@@ -86,8 +97,46 @@ func OpenKeyring(path string) (*Keyring, error) {
 		return nil, err
 	}
 
-	k.ring.Store(newRingState(keys))
+	if err := k.store(keys); err != nil {
+		return nil, err
+	}
 	return k, nil
+}
+
+// store makes keys the ring's keys and remembers the file's state.
+func (k *Keyring) store(keys []Key) error {
+	info, err := os.Stat(k.path)
+	if err != nil {
+		return fmt.Errorf("stat keyring %s: %w", k.path, err)
+	}
+	st := newRingState(keys)
+	st.size, st.modTime = info.Size(), info.ModTime()
+	k.ring.Store(st)
+	return nil
+}
+
+// refresh reloads the keyring when another process changed its file, at
+// most once per checkEvery. A file that cannot be read keeps the keys in
+// memory: a broken file must not stop a running service.
+func (k *Keyring) refresh() {
+	now := time.Now().UnixNano()
+	last := k.lastCheck.Load()
+	if now-last < int64(checkEvery) || !k.lastCheck.CompareAndSwap(last, now) {
+		return
+	}
+	info, err := os.Stat(k.path)
+	cur := k.ring.Load()
+	if err != nil || (info.Size() == cur.size && info.ModTime().Equal(cur.modTime)) {
+		return
+	}
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keys, err := readKeyring(k.path)
+	if err != nil {
+		return
+	}
+	_ = k.store(keys)
 }
 
 // Path returns the absolute path of the keyring file.
@@ -95,6 +144,7 @@ func (k *Keyring) Path() string { return k.path }
 
 // Active returns the key that signs new URLs: the newest one.
 func (k *Keyring) Active() Key {
+	k.refresh()
 	keys := k.ring.Load().keys
 	return keys[len(keys)-1]
 }
@@ -133,7 +183,9 @@ func (k *Keyring) Rotate() (string, error) {
 	if err := writeKeyring(k.path, keys); err != nil {
 		return "", err
 	}
-	k.ring.Store(newRingState(keys))
+	if err := k.store(keys); err != nil {
+		return "", err
+	}
 	return key.ID, nil
 }
 
@@ -164,8 +216,7 @@ func (k *Keyring) Remove(id string) error {
 	if err := writeKeyring(k.path, keys); err != nil {
 		return err
 	}
-	k.ring.Store(newRingState(keys))
-	return nil
+	return k.store(keys)
 }
 
 // active returns the id and secret of the signing key.
@@ -176,6 +227,7 @@ func (k *Keyring) active() (string, []byte) {
 
 // secret returns the secret of the key with id.
 func (k *Keyring) secret(id string) ([]byte, bool) {
+	k.refresh()
 	s, ok := k.ring.Load().byID[id]
 	return s, ok
 }

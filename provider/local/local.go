@@ -148,6 +148,14 @@ func checkBaseURL(base string) (string, error) {
 // MaxExpiry returns the longest validity of a local URL.
 func (s *Storage) MaxExpiry() time.Duration { return MaxExpiry }
 
+// CacheScope names what local URLs depend on besides the connection: the
+// base URL they point at and the signing key. After a move to another
+// address or a key rotation, cached URLs are signed again, so a key can be
+// removed once the URLs it signed have expired or been replaced.
+func (s *Storage) CacheScope() string {
+	return s.baseURL + " " + s.keyring.Active().ID
+}
+
 // SignURL returns a URL that lets its holder GET or HEAD one file until the
 // URL expires. Local connections take no uploads and have no buckets.
 // Validity is counted in whole seconds from the current second.

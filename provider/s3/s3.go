@@ -60,11 +60,16 @@ func New(conn *mediasign.Connection, opts Options) (*Storage, error) {
 		return nil, fmt.Errorf("validate connection %q: %w", conn.Name, err)
 	}
 
+	signer, err := newSigner(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("set up signing for connection %q: %w", conn.Name, err)
+	}
+
 	s := &Storage{
 		cfg:      cfg,
 		clock:    opts.Clock,
 		log:      opts.Logger,
-		signer:   newSDKPresigner(),
+		signer:   engine{signer},
 		pageSize: opts.ListPageSize,
 	}
 	if s.clock == nil {

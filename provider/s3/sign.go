@@ -3,11 +3,11 @@ package s3
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/provider/s3/sigv4"
 )
 
 const (
@@ -15,52 +15,96 @@ const (
 	awsHostSuffix = ".amazonaws.com"
 )
 
+// presigner turns one request into a SigV4 presigned URL. The engine of
+// package sigv4 implements it; tests put a spy in its place.
+type presigner interface {
+	presign(r sigv4.Request) (sigv4.Presigned, error)
+}
+
+// engine is the presigner of a connection: a sigv4.Signer built once from
+// its settings.
+type engine struct{ s *sigv4.Signer }
+
+func (e engine) presign(r sigv4.Request) (sigv4.Presigned, error) { return e.s.Presign(&r) }
+
+// newSigner builds the SigV4 signer of a validated connection: credentials,
+// region, and the endpoint browsers reach (the public endpoint, else the
+// endpoint, else the regional AWS endpoint).
+func newSigner(cfg *mediasign.S3Config) (*sigv4.Signer, error) {
+	base := cfg.PublicEndpoint
+	if base == "" {
+		base = cfg.Endpoint
+	}
+	if base == "" {
+		base = awsEndpoint(cfg.Region)
+	}
+	scheme, host, _ := strings.Cut(base, "://")
+
+	creds := sigv4.Credentials{
+		AccessKeyID:     cfg.AccessKeyID,
+		SecretAccessKey: cfg.SecretAccessKey,
+		SessionToken:    cfg.SessionToken,
+	}
+	if cfg.CredentialsExpireAt != nil {
+		creds.Expires = *cfg.CredentialsExpireAt
+	}
+	return sigv4.New(sigv4.Config{
+		Credentials: creds,
+		Region:      cfg.Region,
+		Scheme:      scheme,
+		Host:        host,
+		PathStyle:   cfg.PathStyle,
+	})
+}
+
 // SignURL returns a presigned URL for one object. ContentType binds a PUT
-// URL to one Content-Type; the response overrides apply to GET only.
+// URL to one Content-Type, which the answer lists in Headers; the response
+// overrides apply to GET only. ExpiresAt counts from X-Amz-Date and never
+// passes the end of temporary credentials.
 func (s *Storage) SignURL(ctx context.Context, req mediasign.SignRequest) (mediasign.SignedURL, error) {
-	secs, err := expirySeconds(req.Expires)
-	if err != nil {
+	if err := checkExpiry(req.Expires); err != nil {
 		return mediasign.SignedURL{}, err
 	}
-	if err := checkRequest(req); err != nil {
-		return mediasign.SignedURL{}, err
-	}
-
-	now := s.clock.Now()
-	expiresAt, err := s.expiresAt(now, secs)
-	if err != nil {
+	if err := checkRequest(&req); err != nil {
 		return mediasign.SignedURL{}, err
 	}
 
-	in := s.presignInput(req, now, secs)
-	signed, err := s.signer.presign(ctx, in)
+	r := sigv4.Request{
+		Method:  string(req.Method),
+		Bucket:  req.Bucket,
+		Key:     req.Key,
+		Time:    s.clock.Now(),
+		Expires: req.Expires,
+	}
+	if req.Method == mediasign.MethodPut {
+		r.ContentType = req.ContentType
+	} else {
+		r.ResponseContentType = req.ResponseContentType
+		r.ResponseContentDisposition = req.ResponseContentDisposition
+	}
+
+	p, err := s.signer.presign(r)
 	if err != nil {
 		return mediasign.SignedURL{}, fmt.Errorf("presign %s %s: %w", req.Method, req.Bucket, err)
 	}
-
-	out := mediasign.SignedURL{URL: signed, ExpiresAt: expiresAt}
-	if ct, ok := in.headers["content-type"]; ok {
-		out.Headers = map[string]string{"Content-Type": ct}
-	}
-	return out, nil
+	return mediasign.SignedURL{URL: p.URL, ExpiresAt: p.ExpiresAt, Headers: headerMap(p.Headers)}, nil
 }
 
-// expirySeconds turns the requested validity into whole seconds and refuses
-// what S3 would refuse.
-func expirySeconds(d time.Duration) (int64, error) {
-	secs := int64(d / time.Second)
-	if secs < 1 || secs > int64(MaxExpiry/time.Second) {
-		return 0, mediasign.Invalidf("expiry %s is out of range: S3 signed URLs must be "+
+// checkExpiry refuses a validity that S3 would refuse, before anything is
+// signed.
+func checkExpiry(d time.Duration) error {
+	if d < time.Second || d.Truncate(time.Second) > MaxExpiry {
+		return mediasign.Invalidf("expiry %s is out of range: S3 signed URLs must be "+
 			"valid for 1 to 604800 seconds (7 days)", d)
 	}
-	return secs, nil
+	return nil
 }
 
-func checkRequest(req mediasign.SignRequest) error {
+func checkRequest(req *mediasign.SignRequest) error {
 	if req.Method != mediasign.MethodGet && req.Method != mediasign.MethodPut {
 		return mediasign.Invalidf("method %q cannot be signed: use GET or PUT", req.Method)
 	}
-	if req.Bucket == "" || strings.Contains(req.Bucket, "/") {
+	if req.Bucket == "" || strings.IndexByte(req.Bucket, '/') >= 0 {
 		return mediasign.Invalidf("bucket %q is not a bucket name: give the name alone, "+
 			"without '/'", req.Bucket)
 	}
@@ -72,111 +116,40 @@ func checkRequest(req mediasign.SignRequest) error {
 			len(req.Key), maxKeyLen)
 	}
 
-	for name, v := range map[string]string{
-		"content type":                 req.ContentType,
-		"response content type":        req.ResponseContentType,
-		"response content disposition": req.ResponseContentDisposition,
-	} {
-		if hasControl(v) {
-			return mediasign.Invalidf("%s must not contain control characters", name)
-		}
+	switch {
+	case hasControl(req.ContentType):
+		return mediasign.Invalidf("content type must not contain control characters")
+	case hasControl(req.ResponseContentType):
+		return mediasign.Invalidf("response content type must not contain control characters")
+	case hasControl(req.ResponseContentDisposition):
+		return mediasign.Invalidf("response content disposition must not contain " +
+			"control characters")
 	}
 	return nil
 }
 
+// hasControl reports whether s holds an ASCII control character.
 func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
-// expiresAt is the honest end of validity: the signing time to the second
-// plus the expiry, never past the end of temporary credentials.
-func (s *Storage) expiresAt(now time.Time, secs int64) (time.Time, error) {
-	at := now.UTC().Truncate(time.Second).Add(time.Duration(secs) * time.Second)
-
-	credsEnd := s.cfg.CredentialsExpireAt
-	if credsEnd == nil {
-		return at, nil
-	}
-	if !credsEnd.After(now) {
-		return time.Time{}, mediasign.Unavailable(fmt.Sprintf("the temporary credentials "+
-			"of this connection expired at %s: renew the session token and its expiry "+
-			"in the connection settings", credsEnd.UTC().Format(time.RFC3339)), nil)
-	}
-	if credsEnd.Before(at) {
-		at = credsEnd.UTC()
-	}
-	return at, nil
-}
-
-func (s *Storage) presignInput(req mediasign.SignRequest, now time.Time, secs int64) presignInput {
-	scheme, host, virtual := s.address(req.Bucket)
-
-	var path strings.Builder
-	path.Grow(len(req.Bucket) + len(req.Key)*3 + 2)
-	path.WriteByte('/')
-	if !virtual {
-		writeEncoded(&path, req.Bucket)
-		path.WriteByte('/')
-	}
-	writeEncoded(&path, req.Key)
-
-	in := presignInput{
-		method:    string(req.Method),
-		scheme:    scheme,
-		host:      host,
-		path:      path.String(),
-		accessKey: s.cfg.AccessKeyID,
-		secret:    s.cfg.SecretAccessKey,
-		token:     s.cfg.SessionToken,
-		region:    s.cfg.Region,
-		time:      now,
-		expires:   secs,
-	}
-
-	switch req.Method {
-	case mediasign.MethodGet:
-		in.query = responseOverrides(req)
-	case mediasign.MethodPut:
-		if req.ContentType != "" {
-			in.headers = map[string]string{"content-type": req.ContentType}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
 		}
 	}
-	return in
+	return false
 }
 
-func responseOverrides(req mediasign.SignRequest) map[string]string {
-	if req.ResponseContentType == "" && req.ResponseContentDisposition == "" {
+// headerMap turns the headers a client must send into the map of
+// mediasign.SignedURL; nil when there are none.
+func headerMap(hs []sigv4.Header) map[string]string {
+	if len(hs) == 0 {
 		return nil
 	}
-	q := make(map[string]string, 2)
-	if req.ResponseContentType != "" {
-		q["response-content-type"] = req.ResponseContentType
-	}
-	if req.ResponseContentDisposition != "" {
-		q["response-content-disposition"] = req.ResponseContentDisposition
-	}
-	return q
-}
 
-// address returns the scheme and host a URL for bucket points at, and
-// whether the bucket is in the host (virtual-hosted style) rather than the
-// path.
-func (s *Storage) address(bucket string) (scheme, host string, virtual bool) {
-	base := s.cfg.PublicEndpoint
-	if base == "" {
-		base = s.cfg.Endpoint
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		m[h.Name] = h.Value
 	}
-	if base == "" {
-		base = awsEndpoint(s.cfg.Region)
-	}
-	scheme, host, _ = strings.Cut(base, "://")
-
-	virtual = !s.cfg.PathStyle && dnsCompatible(bucket) &&
-		!(scheme == "https" && strings.Contains(bucket, ".")) && !isIPHost(host)
-	if virtual {
-		host = bucket + "." + host
-	}
-	return scheme, host, virtual
+	return m
 }
 
 // awsEndpoint is the regional AWS endpoint; it is only written into URLs.
@@ -186,55 +159,4 @@ func awsEndpoint(region string) string {
 		suffix += ".cn"
 	}
 	return "https://s3." + region + suffix
-}
-
-// dnsCompatible reports whether bucket can be a DNS label sequence in a
-// host name, as virtual-hosted style needs.
-func dnsCompatible(bucket string) bool {
-	if len(bucket) < 3 || len(bucket) > 63 || net.ParseIP(bucket) != nil {
-		return false
-	}
-	for _, label := range strings.Split(bucket, ".") {
-		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range []byte(label) {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// isIPHost reports whether host (with an optional port) is an IP address,
-// where a bucket subdomain cannot exist.
-func isIPHost(host string) bool {
-	name := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		name = h
-	}
-	return net.ParseIP(strings.Trim(name, "[]")) != nil
-}
-
-// writeEncoded percent-encodes every byte of s once, upper-case hex, except
-// the unreserved characters A-Z a-z 0-9 - . _ ~ and '/'. Nothing is decoded
-// or cleaned first: "//" and dot segments stay as they are.
-func writeEncoded(b *strings.Builder, s string) {
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isUnreserved(c) || c == '/' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-}
-
-func isUnreserved(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/provider/s3/sigv4"
 )
 
 const awsHost = "media-test.s3.eu-north-1.amazonaws.com"
@@ -200,12 +201,12 @@ func TestSignPutContentType(t *testing.T) {
 	}
 }
 
-// countingSigner fails the test if anything is signed.
+// countingSigner counts the requests that reach the signer and signs none.
 type countingSigner struct{ calls int }
 
-func (c *countingSigner) presign(context.Context, presignInput) (string, error) {
+func (c *countingSigner) presign(sigv4.Request) (sigv4.Presigned, error) {
 	c.calls++
-	return "", errors.New("must not be called")
+	return sigv4.Presigned{}, errors.New("must not be called")
 }
 
 func TestSignRefusesExpiry(t *testing.T) {
@@ -347,31 +348,74 @@ func TestNewKeepsConnectionUnchanged(t *testing.T) {
 	}
 }
 
-func TestDNSCompatible(t *testing.T) {
+// TestVirtualHostedBuckets checks which buckets go into the host name over
+// HTTP, where a name with dots can be a subdomain, and which fall back to
+// path style.
+func TestVirtualHostedBuckets(t *testing.T) {
 	for bucket, want := range map[string]bool{
 		"media-test": true, "a.b.c": true, "abc": true, "ab": false, "Media": false,
 		"a_b": false, "-ab": false, "ab-": false, "a..b": false, "192.168.1.1": false,
 		"a-.b": false, strings.Repeat("a", 64): false,
 	} {
-		if got := dnsCompatible(bucket); got != want {
-			t.Errorf("dnsCompatible(%q) = %v, want %v", bucket, got, want)
+		s, _ := newCaseStorage(t, func(c *mediasign.S3Config) { c.Endpoint = "http://minio.local:9000" })
+		out := mustSign(t, s, mediasign.SignRequest{Bucket: bucket, Key: "k"})
+
+		virtual := strings.HasPrefix(out.URL, "http://"+bucket+".minio.local:9000/k?")
+		path := strings.HasPrefix(out.URL, "http://minio.local:9000/"+bucket+"/k?")
+		if virtual != want || path == want {
+			t.Errorf("bucket %q: URL %s, want virtual-hosted %v", bucket, out.URL, want)
 		}
 	}
 }
 
-func TestWriteEncodedEveryByte(t *testing.T) {
+// TestKeyEncodingEveryByte signs a key holding each byte value and checks
+// the path: every byte but A-Z a-z 0-9 - . _ ~ / is %XX, upper-case.
+func TestKeyEncodingEveryByte(t *testing.T) {
+	s, _ := newCaseStorage(t, nil)
 	for c := 0; c < 256; c++ {
-		in := string([]byte{byte(c)})
-		var b strings.Builder
-		writeEncoded(&b, in)
+		out := mustSign(t, s, mediasign.SignRequest{Key: "k" + string([]byte{byte(c)})})
 
 		const kept = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/"
 		want := fmt.Sprintf("%%%02X", c)
 		if strings.IndexByte(kept, byte(c)) >= 0 {
-			want = in
+			want = string([]byte{byte(c)})
 		}
-		if b.String() != want {
-			t.Errorf("byte %#x encoded as %q, want %q", c, b.String(), want)
+		_, _, path, _ := rawParts(t, out.URL)
+		if path != "/k"+want {
+			t.Errorf("byte %#x: path %q, want %q", c, path, "/k"+want)
+		}
+	}
+}
+
+// TestSignURLAllocations checks the serving path's allocation budget: the
+// URL alone for a GET; for a bound PUT the headers to send besides (the
+// engine's list and the map of mediasign.SignedURL).
+func TestSignURLAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("skipping: the race detector makes sync.Pool drop buffers at random")
+	}
+	s, _ := newCaseStorage(t, nil)
+	for _, tc := range []struct {
+		req  mediasign.SignRequest
+		most float64
+	}{
+		{mediasign.SignRequest{Key: "datasets/a b/фото (1).jpg"}, 1},
+		{mediasign.SignRequest{Key: "a.pdf", ResponseContentDisposition: "attachment"}, 1},
+		{mediasign.SignRequest{Key: "uploads/a.png", Method: mediasign.MethodPut,
+			ContentType: "image/png"}, 4},
+	} {
+		req := tc.req
+		req.Bucket, req.Expires = caseBucket, time.Hour
+		if req.Method == "" {
+			req.Method = mediasign.MethodGet
+		}
+		n := testing.AllocsPerRun(100, func() {
+			if _, err := s.SignURL(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > tc.most {
+			t.Errorf("%s %q: %v allocations, want at most %v", req.Method, req.Key, n, tc.most)
 		}
 	}
 }

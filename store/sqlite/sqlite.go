@@ -19,15 +19,19 @@ import (
 
 // Dialect describes SQLite to the shared SQL store.
 var Dialect = sqlstore.Dialect{
-	Name:              "sqlite",
-	IDColumn:          "INTEGER PRIMARY KEY",
-	IsUniqueViolation: isUniqueViolation,
+	Name:                  "sqlite",
+	IDColumn:              "INTEGER PRIMARY KEY",
+	IsUniqueViolation:     isUniqueViolation,
+	IsForeignKeyViolation: isForeignKeyViolation,
 }
 
 // Open opens or creates the database file at path and migrates its schema.
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	if err := restrictFile(path); err != nil {
+		return nil, err
 	}
 
 	db, err := sql.Open("sqlite", dsn(path))
@@ -51,6 +55,28 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	return s, nil
 }
 
+// restrictFile makes the database file readable by its owner only, creating
+// it empty when it does not exist: it holds storage credentials. SQLite gives
+// its -wal and -shm files the mode of the database file.
+func restrictFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open sqlite database %s: %w", path, err)
+	}
+	defer f.Close()
+
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat sqlite database %s: %w", path, err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("make sqlite database %s private (chmod 600 it): %w", path, err)
+		}
+	}
+	return nil
+}
+
 // dsn builds the driver's data source name with the pragmas every
 // connection needs.
 func dsn(path string) string {
@@ -70,4 +96,9 @@ func isUniqueViolation(err error) bool {
 	}
 	code := e.Code()
 	return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func isForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }

@@ -132,3 +132,12 @@ func scanDataset(row scanner) (*mediasign.Dataset, error) {
 	d.CreatedAt = fromUnix(created)
 	return &d, nil
 }
+
+// ProjectOfMedia returns the project that holds the media file with id.
+func (s *Store) ProjectOfMedia(ctx context.Context, id int64) (*mediasign.Project, error) {
+	row := s.db.QueryRowContext(ctx, s.q(`SELECT p.id, p.name, p.created_at FROM media m
+		JOIN datasets d ON d.id = m.dataset_id JOIN projects p ON p.id = d.project_id
+		WHERE m.id = ?`), id)
+	p, err := scanProject(row)
+	return p, s.mapErr(err, fmt.Sprintf("media %d", id))
+}

@@ -18,6 +18,10 @@ type Dialect struct {
 
 	// IsUniqueViolation reports whether err is a unique constraint failure.
 	IsUniqueViolation func(err error) bool
+
+	// IsForeignKeyViolation reports whether err is a failed reference to a
+	// row that does not exist.
+	IsForeignKeyViolation func(err error) bool
 }
 
 // rebind rewrites the ? placeholders of query for the dialect.

@@ -56,6 +56,8 @@ func (s *Store) mapErr(err error, what string) error {
 		return mediasign.NotFoundf("%s not found", what)
 	case s.dialect.IsUniqueViolation != nil && s.dialect.IsUniqueViolation(err):
 		return mediasign.Conflictf("%s already exists", what)
+	case s.dialect.IsForeignKeyViolation != nil && s.dialect.IsForeignKeyViolation(err):
+		return mediasign.NotFoundf("%s names a user, project or dataset that does not exist", what)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"CachedURLs", testCachedURLs},
 		{"Settings", testSettings},
 	}
+	tests = append(tests, identityTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
@@ -266,6 +267,14 @@ func testMediaRevision(t *testing.T, s mediasign.Store) {
 		t.Fatalf("revision after connection update = %d, want 2", ref.ConnectionRevision)
 	}
 	_, err = s.Media(ctx, list[0].ID+1000)
+	wantCode(t, err, mediasign.CodeNotFound)
+
+	p, err := s.ProjectOfMedia(ctx, list[0].ID)
+	mustDo(t, err)
+	if p.Name != "proj" {
+		t.Fatalf("ProjectOfMedia = %+v, want project proj", p)
+	}
+	_, err = s.ProjectOfMedia(ctx, list[0].ID+1000)
 	wantCode(t, err, mediasign.CodeNotFound)
 }
 

@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"hash"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // signatureParam introduces the signature, the one parameter that follows
@@ -19,10 +21,12 @@ const maxPooled = 64 << 10
 // scratch holds the buffers and the hash one presign call works in. Scratches
 // are pooled, so a call allocates nothing but the URL.
 type scratch struct {
-	h     hash.Hash
-	state encoding.BinaryUnmarshaler
+	h        hash.Hash
+	restorer encoding.BinaryUnmarshaler
+	appender encoding.BinaryAppender
+	state    []byte // a marshaled state, read for the digest
+	outer    []byte // the message of the outer HMAC hash
 
-	url     []byte // the URL, built in place before it is copied out
 	headers []byte // canonical header lines, each ending in \n
 	signed  []byte // signed header names, joined by ;
 	hspans  []span // headers other than host, in hbuf
@@ -43,7 +47,12 @@ type span struct{ start, mid, val, end int }
 // scratches pools scratch values.
 var scratches = sync.Pool{New: func() any {
 	h := sha256.New()
-	return &scratch{h: h, state: h.(encoding.BinaryUnmarshaler), sum: make([]byte, 0, 64)}
+	return &scratch{
+		h:        h,
+		restorer: h.(encoding.BinaryUnmarshaler),
+		appender: h.(encoding.BinaryAppender),
+		sum:      make([]byte, 0, sha256.Size),
+	}
 }}
 
 // getScratch takes a scratch from the pool.
@@ -51,7 +60,7 @@ func getScratch() *scratch { return scratches.Get().(*scratch) }
 
 // putScratch returns sc to the pool unless a long request grew it too much.
 func putScratch(sc *scratch) {
-	if cap(sc.url) > maxPooled || cap(sc.canon) > maxPooled ||
+	if cap(sc.canon) > maxPooled ||
 		cap(sc.pbuf) > maxPooled || cap(sc.hbuf) > maxPooled {
 		return
 	}
@@ -68,10 +77,12 @@ func (s *Signer) Presign(r *Request) (Presigned, error) {
 	}
 
 	sc := getScratch()
-	s.build(r, sc)
-	out := Presigned{URL: string(sc.url), ExpiresAt: s.ExpiresAt(r), Headers: r.sendHeaders()}
+	buf := s.build(nil, r, sc)
 	putScratch(sc)
-	return out, nil
+
+	// buf is new and never written again, so the string can share it.
+	url := unsafe.String(unsafe.SliceData(buf), len(buf))
+	return Presigned{URL: url, ExpiresAt: s.ExpiresAt(r), Headers: r.sendHeaders()}, nil
 }
 
 // AppendPresign appends the presigned URL for r to dst, for callers that
@@ -82,8 +93,7 @@ func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
 	}
 
 	sc := getScratch()
-	s.build(r, sc)
-	dst = append(dst, sc.url...)
+	dst = s.build(dst, r, sc)
 	putScratch(sc)
 	return dst, nil
 }
@@ -94,42 +104,71 @@ func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
 func (s *Signer) ExpiresAt(r *Request) time.Time {
 	at := r.ExpiresAt()
 	if !s.credsEnd.IsZero() && s.credsEnd.Before(at) {
-		return s.credsEnd
+		at = s.credsEnd
 	}
-	return at
+	return at.UTC()
 }
 
-// build writes the URL for the checked request r into sc.url, leaving the
-// canonical request and the string to sign in sc.
-func (s *Signer) build(r *Request, sc *scratch) {
-	date := makeAmzDate(r.Time)
+// build appends the URL for the checked request r to dst, growing dst once.
+// The path and the query are written once, into the canonical request in
+// sc, and copied from there into the URL; the string to sign stays in sc.
+func (s *Signer) build(dst []byte, r *Request, sc *scratch) []byte {
+	st := s.secondFor(r.Time)
 	vhost := s.virtualHosted(r.Bucket)
+
+	path, query := s.buildCanonical(r, st, vhost, sc)
+	sc.buildStringToSign(st)
+	sig := sc.sign(st)
+
+	return s.appendURL(dst, r.Bucket, vhost, path, query, sig)
+}
+
+// buildCanonical writes the canonical request of r into sc and returns its
+// path and query, which the URL repeats.
+func (s *Signer) buildCanonical(r *Request, st *secondState, vhost bool,
+	sc *scratch) (path, query []byte) {
 	sc.buildHeaders(s, r, vhost)
 
-	u := append(sc.url[:0], s.origin...)
-	u = s.appendHost(u, r.Bucket, vhost)
-	pathStart := len(u)
-	u = s.appendPath(u, r, vhost)
-	queryStart := len(u) + 1
-	u = append(u, '?')
-	u = s.appendQuery(u, r, &date, sc)
-	queryEnd := len(u)
+	c := append(sc.canon[:0], r.Method...)
+	c = append(c, '\n')
+	pathStart := len(c)
+	c = s.appendPath(c, r, vhost)
+	pathEnd := len(c)
+	c = append(c, '\n')
+	c = s.appendQuery(c, r, st, sc)
+	queryEnd := len(c)
 
-	sc.buildCanonical(r.Method, u[pathStart:queryStart-1], u[queryStart:queryEnd], s.payloadHash)
-	sc.buildStringToSign(&date, s.scope)
-	sig := sc.sign(s.signingKey(&date))
-
-	u = append(u, signatureParam...)
-	sc.url = appendHex(u, sig)
+	c = append(c, '\n')
+	c = append(c, sc.headers...)
+	c = append(c, '\n')
+	c = append(c, sc.signed...)
+	c = append(c, '\n')
+	sc.canon = append(c, s.payloadHash...)
+	return sc.canon[pathStart:pathEnd], sc.canon[pathEnd+1 : queryEnd]
 }
 
-// appendHost appends the host of the URL: bucket.host when virtual-hosted.
-func (s *Signer) appendHost(dst []byte, bucket string, vhost bool) []byte {
+// appendURL appends scheme://host, the path, the query and the signature,
+// growing dst once.
+func (s *Signer) appendURL(dst []byte, bucket string, vhost bool, path, query, sig []byte) []byte {
+	n := len(s.base) + len(path) + 1 + len(query) + len(signatureParam) + 2*sha256.Size
 	if vhost {
+		n += len(bucket) + 1
+	}
+	dst = slices.Grow(dst, n)
+
+	if vhost {
+		dst = append(dst, s.origin...)
 		dst = append(dst, bucket...)
 		dst = append(dst, '.')
+		dst = append(dst, s.host...)
+	} else {
+		dst = append(dst, s.base...)
 	}
-	return append(dst, s.host...)
+	dst = append(dst, path...)
+	dst = append(dst, '?')
+	dst = append(dst, query...)
+	dst = append(dst, signatureParam...)
+	return appendHexSum(dst, sig)
 }
 
 // appendPath appends the encoded path: the caller's path, /key when
@@ -141,109 +180,57 @@ func (s *Signer) appendPath(dst []byte, r *Request, vhost bool) []byte {
 
 	dst = append(dst, '/')
 	if !vhost {
-		dst = appendEscaped(dst, r.Bucket, false)
+		dst = appendEscaped(dst, r.Bucket, &unreserved)
 		dst = append(dst, '/')
 	}
-	return appendEscaped(dst, r.Key, true)
+	return appendEscaped(dst, r.Key, &pathSafe)
 }
 
 // appendQuery appends the canonical query: every parameter encoded, sorted
 // by encoded name, then by encoded value.
-func (s *Signer) appendQuery(dst []byte, r *Request, date *amzDate, sc *scratch) []byte {
+func (s *Signer) appendQuery(dst []byte, r *Request, st *secondState, sc *scratch) []byte {
 	if len(r.Query) > 0 {
-		sc.buildParams(s, r, date)
+		sc.buildParams(s, r, st)
 		return joinParams(dst, sc.params, sc.pbuf)
 	}
 
 	// Without extra parameters the order is known: the X-Amz- names sort
 	// as written here, and the lower-case response- names after them.
-	dst = s.appendAuthParams(dst, r, date, sc.signed)
+	dst = s.appendAuthParams(dst, r, st, sc.signed)
 	if r.ResponseContentDisposition != "" {
 		dst = append(dst, "&response-content-disposition="...)
-		dst = appendEscaped(dst, r.ResponseContentDisposition, false)
+		dst = appendEscaped(dst, r.ResponseContentDisposition, &unreserved)
 	}
 	if r.ResponseContentType != "" {
 		dst = append(dst, "&response-content-type="...)
-		dst = appendEscaped(dst, r.ResponseContentType, false)
+		dst = appendEscaped(dst, r.ResponseContentType, &unreserved)
 	}
 	return dst
 }
 
 // appendAuthParams appends the X-Amz- parameters, in canonical order,
 // joined by &.
-func (s *Signer) appendAuthParams(dst []byte, r *Request, date *amzDate, signed []byte) []byte {
-	dst = append(dst, s.queryHead...)
-	dst = append(dst, date.day()...)
-	dst = append(dst, s.scopeTail...)
-	dst = append(dst, date[:]...)
-	dst = append(dst, "&X-Amz-Expires="...)
+func (s *Signer) appendAuthParams(dst []byte, r *Request, st *secondState, signed []byte) []byte {
+	dst = append(dst, st.queryHead...)
 	dst = strconv.AppendInt(dst, int64(r.Expires/time.Second), 10)
+	if string(signed) == "host" {
+		return append(dst, s.hostOnlyTail...)
+	}
+
 	dst = append(dst, s.tokenParam...)
 	dst = append(dst, "&X-Amz-SignedHeaders="...)
-	return appendEscaped(dst, signed, false)
-}
-
-// buildCanonical writes the canonical request from its parts.
-func (sc *scratch) buildCanonical(method string, path, query []byte, payloadHash string) {
-	b := append(sc.canon[:0], method...)
-	b = append(b, '\n')
-	b = append(b, path...)
-	b = append(b, '\n')
-	b = append(b, query...)
-	b = append(b, '\n')
-	b = append(b, sc.headers...)
-	b = append(b, '\n')
-	b = append(b, sc.signed...)
-	b = append(b, '\n')
-	sc.canon = append(b, payloadHash...)
-}
-
-// buildStringToSign writes the string to sign, which ends in the hex
-// SHA-256 of the canonical request.
-func (sc *scratch) buildStringToSign(date *amzDate, scope string) {
-	sc.h.Reset()
-	sc.h.Write(sc.canon)
-	sc.sum = sc.h.Sum(sc.sum[:0])
-
-	b := append(sc.sts[:0], algorithm+"\n"...)
-	b = append(b, date[:]...)
-	b = append(b, '\n')
-	b = append(b, date.day()...)
-	b = append(b, scope...)
-	b = append(b, '\n')
-	sc.sts = appendHex(b, sc.sum)
-}
-
-// sign returns HMAC-SHA256 of the string to sign under key, starting from
-// the prepared pad states. The result lives in sc until its next use.
-func (sc *scratch) sign(key *signingKey) []byte {
-	sc.restore(key.inner)
-	sc.h.Write(sc.sts)
-	sc.sum = sc.h.Sum(sc.sum[:0])
-
-	sc.restore(key.outer)
-	sc.h.Write(sc.sum)
-	sc.sum = sc.h.Sum(sc.sum[:0])
-	return sc.sum
-}
-
-// restore sets the hash to a marshaled state.
-func (sc *scratch) restore(state []byte) {
-	if err := sc.state.UnmarshalBinary(state); err != nil {
-		// The states come from padState, marshaled by the same package.
-		panic("sigv4: restore sha256 state: " + err.Error())
-	}
+	return appendEscapedBytes(dst, signed)
 }
 
 // buildParams collects every parameter of r, encoded, in sc.params and
 // sorts them: the general path, for requests with extra parameters.
-func (sc *scratch) buildParams(s *Signer, r *Request, date *amzDate) {
+func (sc *scratch) buildParams(s *Signer, r *Request, st *secondState) {
 	sc.pbuf, sc.params = sc.pbuf[:0], sc.params[:0]
 
 	// The X-Amz- parameters are written as one run and split at '&'
 	// and '='; none of their encoded names or values holds either.
 	start := len(sc.pbuf)
-	sc.pbuf = s.appendAuthParams(sc.pbuf, r, date, sc.signed)
+	sc.pbuf = s.appendAuthParams(sc.pbuf, r, st, sc.signed)
 	sc.splitParams(start)
 
 	sc.addEscaped("response-content-disposition", r.ResponseContentDisposition, false)
@@ -282,8 +269,8 @@ func (sc *scratch) addEscaped(name, value string, keepEmpty bool) {
 	}
 
 	start := len(sc.pbuf)
-	sc.pbuf = appendEscaped(sc.pbuf, name, false)
+	sc.pbuf = appendEscaped(sc.pbuf, name, &unreserved)
 	mid := len(sc.pbuf)
-	sc.pbuf = appendEscaped(sc.pbuf, value, false)
+	sc.pbuf = appendEscaped(sc.pbuf, value, &unreserved)
 	sc.params = append(sc.params, span{start: start, mid: mid, val: mid, end: len(sc.pbuf)})
 }

@@ -61,9 +61,15 @@ func lower(c byte) byte {
 
 // writeHost writes the host line and name.
 func (sc *scratch) writeHost(s *Signer, bucket string, vhost bool) {
-	sc.headers = append(sc.headers, "host:"...)
-	sc.headers = s.appendHost(sc.headers, bucket, vhost)
-	sc.headers = append(sc.headers, '\n')
+	if vhost {
+		sc.headers = append(sc.headers, "host:"...)
+		sc.headers = append(sc.headers, bucket...)
+		sc.headers = append(sc.headers, '.')
+		sc.headers = append(sc.headers, s.host...)
+		sc.headers = append(sc.headers, '\n')
+	} else {
+		sc.headers = append(sc.headers, s.hostLine...)
+	}
 	appendSigned(sc, "host")
 }
 

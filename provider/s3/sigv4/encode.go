@@ -1,6 +1,10 @@
 package sigv4
 
-import "time"
+import (
+	"crypto/sha256"
+	"slices"
+	"time"
+)
 
 // upperHex holds the digits of percent-encoding; SigV4 wants uppercase.
 const upperHex = "0123456789ABCDEF"
@@ -20,50 +24,69 @@ var unreserved = func() (t [256]bool) {
 	return t
 }()
 
-// keeps reports whether c stays unencoded, given whether '/' is kept.
-func keeps(c byte, keepSlash bool) bool {
-	return unreserved[c] || (keepSlash && c == '/')
-}
+// pathSafe marks the bytes an object key keeps in a path: the unreserved
+// ones and '/'.
+var pathSafe = func() [256]bool {
+	t := unreserved
+	t['/'] = true
+	return t
+}()
 
-// appendEscaped appends s to dst with every byte outside the unreserved set
-// percent-encoded once with uppercase hex. With keepSlash, '/' stays literal,
-// as the S3 rule wants for object keys in a path. Nothing is decoded or
-// normalized first.
-func appendEscaped[T string | []byte](dst []byte, s T, keepSlash bool) []byte {
-	start := 0
+// appendEscaped appends s to dst with every byte that safe does not mark
+// percent-encoded once with uppercase hex: &unreserved for query names and
+// values, &pathSafe for object keys. Nothing is decoded or normalized first.
+func appendEscaped(dst []byte, s string, safe *[256]bool) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 3*len(s))[:n+3*len(s)]
+
+	j := n
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if keeps(c, keepSlash) {
+		if safe[c] {
+			dst[j] = c
+			j++
 			continue
 		}
-
-		dst = append(dst, s[start:i]...)
-		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
-		start = i + 1
+		dst[j], dst[j+1], dst[j+2] = '%', upperHex[c>>4], upperHex[c&15]
+		j += 3
 	}
-	return append(dst, s[start:]...)
+	return dst[:j]
 }
 
-// lowerHex holds the digits of the hex signature; SigV4 wants lowercase.
-const lowerHex = "0123456789abcdef"
-
-// appendHex appends b in lowercase hex.
-func appendHex(dst, b []byte) []byte {
-	for _, c := range b {
-		dst = append(dst, lowerHex[c>>4], lowerHex[c&15])
+// appendEscapedBytes is appendEscaped for query text held in a byte slice.
+func appendEscapedBytes(dst, s []byte) []byte {
+	for _, c := range s {
+		if unreserved[c] {
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
 	}
 	return dst
 }
 
-// escapedLen returns the length of s once appendEscaped has encoded it.
-func escapedLen(s string, keepSlash bool) int {
-	n := len(s)
-	for i := 0; i < len(s); i++ {
-		if !keeps(s[i], keepSlash) {
-			n += 2
-		}
+// hexPairs holds the two lowercase hex digits of every byte value.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&15]}
 	}
-	return n
+	return t
+}()
+
+// appendHexSum appends a SHA-256 sum in lowercase hex.
+func appendHexSum(dst, sum []byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 2*sha256.Size)[:n+2*sha256.Size]
+
+	// Fixed-size views let the compiler drop the bounds checks.
+	in := (*[sha256.Size]byte)(sum)
+	out := (*[2 * sha256.Size]byte)(dst[n:])
+	for i, c := range in {
+		p := hexPairs[c]
+		out[2*i], out[2*i+1] = p[0], p[1]
+	}
+	return dst
 }
 
 // amzDate is a signing time in the basic ISO 8601 form SigV4 uses,

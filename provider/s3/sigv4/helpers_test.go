@@ -3,6 +3,9 @@ package sigv4
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,6 +96,50 @@ func presignTrace(t testing.TB, s *Signer, r *Request) trace {
 	sc := getScratch()
 	defer putScratch(sc)
 
-	s.build(r, sc)
-	return trace{URL: string(sc.url), Canonical: string(sc.canon), StringToSign: string(sc.sts)}
+	url := s.build(nil, r, sc)
+	return trace{URL: string(url), Canonical: string(sc.canon), StringToSign: string(sc.sts)}
+}
+
+// docExample is the presigned GET of the AWS S3 documentation, as the
+// vectors README describes it.
+type docExample struct {
+	accessKey, secret, url, region, signature string
+	time                                      time.Time
+	expires                                   time.Duration
+}
+
+// readDocExample reads the documentation example from the vectors README,
+// skipping the test when the vectors are absent.
+func readDocExample(t *testing.T) docExample {
+	t.Helper()
+
+	raw, err := os.ReadFile(filepath.Join(vectorsDir(t), "README.md"))
+	if err != nil {
+		t.Skipf("skipping: read the vectors README: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(raw)), " ")
+	find := func(pattern string) string {
+		m := regexp.MustCompile(pattern).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("vectors README: no match for %s", pattern)
+		}
+		return m[1]
+	}
+
+	ex := docExample{
+		accessKey: find("access key `([A-Z0-9]+)`"),
+		secret:    find("secret `([^`]+)`"),
+		url:       find("GET `(https://[^`]+)`"),
+		region:    find("Z`, ([a-z]{2}-[a-z]+-[0-9]), [0-9]+ seconds"),
+		signature: find("expected signature `([0-9a-f]{64})`"),
+	}
+	if ex.time, err = time.Parse("20060102T150405Z", find("`([0-9]{8}T[0-9]{6}Z)`")); err != nil {
+		t.Fatalf("vectors README: signing time: %v", err)
+	}
+	secs, err := strconv.Atoi(find(", ([0-9]+) seconds"))
+	if err != nil {
+		t.Fatalf("vectors README: expiry: %v", err)
+	}
+	ex.expires = time.Duration(secs) * time.Second
+	return ex
 }

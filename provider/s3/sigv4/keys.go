@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding"
+	"hash"
 	"sync"
 	"sync/atomic"
 )
@@ -115,6 +116,11 @@ func padState(key []byte, pad byte) []byte {
 
 	h := sha256.New()
 	h.Write(block[:])
+	return marshalState(h)
+}
+
+// marshalState returns the marshaled state of a SHA-256 hash.
+func marshalState(h hash.Hash) []byte {
 	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		// crypto/sha256 documents that its hashes marshal their state.

@@ -42,6 +42,8 @@ type Request struct {
 	Query []Param
 
 	// Headers holds further headers to sign; the client must send them.
+	// All are signed as headers, X-Amz- ones included: unlike the AWS
+	// SDK, the engine moves none into the query.
 	Headers []Header
 }
 

@@ -3,8 +3,13 @@
 //
 // A Signer holds one connection's credentials, region and endpoint; its
 // Presign method turns a Request (method, bucket and key, time, expiry) into
-// a URL without reading the clock or touching the network. The derived
-// signing key is cached per secret, day, region and service.
+// a URL without reading the clock or touching the network. Keys are encoded
+// by the S3 rule and never normalized; the URL's query is the canonical
+// query byte for byte. The derived signing key is cached per secret, day,
+// region and service, and what the URLs of one second share (the date, the
+// fixed head of the query, a first block of the string to sign) is kept per
+// Signer, so a URL costs two SHA-256 passes, a short HMAC and one
+// allocation.
 package sigv4
 
 import (
@@ -71,9 +76,9 @@ type Config struct {
 
 	// PathStyle puts the bucket in the path (/bucket/key). Without it the
 	// bucket becomes part of the host (bucket.host/key), unless the bucket
-	// name cannot be a host label: then the URL falls back to path style.
-	// Over HTTPS a bucket with dots always falls back, since a wildcard
-	// certificate does not cover it.
+	// name cannot lead a host name or the host is an IP address: then the
+	// URL falls back to path style. Over HTTPS a bucket with dots always
+	// falls back, since a wildcard certificate does not cover it.
 	PathStyle bool
 
 	// Keys caches derived signing keys; nil means a cache shared by the
@@ -89,8 +94,10 @@ type Signer struct {
 	service     string
 	payloadHash string
 	https       bool
-	origin      string
+	origin      string // scheme://
 	host        string
+	base        string // scheme://host
+	hostLine    string // host:<host>\n
 	pathStyle   bool
 	ipHost      bool
 	keys        *KeyCache
@@ -100,9 +107,13 @@ type Signer struct {
 	queryHead  string // X-Amz-Algorithm=...&X-Amz-Credential=<key>%2F
 	scopeTail  string // %2F<region>%2F<service>%2Faws4_request&X-Amz-Date=
 	tokenParam string // &X-Amz-Security-Token=<token>, or empty
-	scope      string // /region/service/aws4_request
+	// hostOnlyTail ends the X-Amz- parameters when only host is signed:
+	// tokenParam, then &X-Amz-SignedHeaders=host.
+	hostOnlyTail string
+	scope        string // /region/service/aws4_request
 
-	current atomic.Pointer[signingKey]
+	// second holds what the URLs of the last signing second share.
+	second atomic.Pointer[secondState]
 }
 
 // New returns a Signer for cfg, or an invalid-argument error that names the
@@ -128,15 +139,18 @@ func New(cfg Config) (*Signer, error) {
 		credsEnd:    c.Expires,
 	}
 	s.ipHost = isIPHost(s.host)
+	s.base = s.origin + s.host
+	s.hostLine = "host:" + s.host + "\n"
 
 	s.queryHead = "X-Amz-Algorithm=" + algorithm + "&X-Amz-Credential=" +
-		string(appendEscaped(nil, c.AccessKeyID+"/", false))
+		string(appendEscaped(nil, c.AccessKeyID+"/", &unreserved))
 	s.scope = "/" + cfg.Region + "/" + cfg.Service + "/aws4_request"
-	s.scopeTail = string(appendEscaped(nil, s.scope, false)) + "&X-Amz-Date="
+	s.scopeTail = string(appendEscaped(nil, s.scope, &unreserved)) + "&X-Amz-Date="
 	if c.SessionToken != "" {
 		s.tokenParam = "&X-Amz-Security-Token=" +
-			string(appendEscaped(nil, c.SessionToken, false))
+			string(appendEscaped(nil, c.SessionToken, &unreserved))
 	}
+	s.hostOnlyTail = s.tokenParam + "&X-Amz-SignedHeaders=host"
 	return s, nil
 }
 
@@ -167,19 +181,6 @@ func normalizeHost(scheme, host string) string {
 
 // Host returns the endpoint host the signer signs for, after normalization.
 func (s *Signer) Host() string { return s.host }
-
-// signingKey returns the key for day, from the signer's last key when the
-// day matches and from the shared cache otherwise.
-func (s *Signer) signingKey(d *amzDate) *signingKey {
-	if k := s.current.Load(); k != nil && k.day == [8]byte(d.day()) {
-		return k
-	}
-
-	id := scopeID{secret: s.secretID, day: [8]byte(d.day()), region: s.region, service: s.service}
-	k := s.keys.get(id, s.secret)
-	s.current.Store(k)
-	return k
-}
 
 // hostableBucket reports whether bucket can lead a host name: 3 to 63 of
 // a-z 0-9 - ., each dot-separated label starting and ending with a letter or
