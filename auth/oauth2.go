@@ -18,6 +18,9 @@ type ExternalClaims struct {
 	Email   string
 	Name    string
 
+	// PreferredUsername is the name the user chose at the provider.
+	PreferredUsername string
+
 	// Roles maps project names to role names.
 	Roles map[string]string
 
@@ -89,16 +92,15 @@ func (a *Authenticator) oauth2User(ctx context.Context, c *ExternalClaims) (*med
 	return nil, fmt.Errorf("create user for oauth2 subject: no free name")
 }
 
-// nameCandidates returns the names to try for a new OAuth2 user: the email,
-// the name with spaces as dots, then each with a suffix from the subject,
-// and last a name made from the subject alone.
-//
-// TODO: Prefer preferred_username once the token verifier reports it.
+// nameCandidates returns the names to try for a new OAuth2 user: the
+// preferred user name, the email, the name with spaces as dots, then each
+// with a suffix from the subject, and last a name made from the subject
+// alone.
 func nameCandidates(c *ExternalClaims) []string {
 	sum := sha256.Sum256([]byte(c.Subject))
 	tag := hex.EncodeToString(sum[:])[:8]
 	var out []string
-	for _, n := range []string{c.Email, strings.Join(strings.Fields(c.Name), ".")} {
+	for _, n := range []string{c.PreferredUsername, c.Email, strings.Join(strings.Fields(c.Name), ".")} {
 		if n != "" && len(n) <= MaxNameChars-len(tag)-1 {
 			out = append(out, n, n+"-"+tag)
 		}

@@ -68,6 +68,9 @@ type Claims struct {
 	Email   string
 	Name    string
 
+	// PreferredUsername is the preferred_username claim, when present.
+	PreferredUsername string
+
 	// Roles maps project names to "viewer", "editor" or "admin", read from
 	// Config.RoleClaim. Entries with any other value are dropped. It is
 	// never nil.

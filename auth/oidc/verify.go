@@ -161,8 +161,10 @@ func (v *Verifier) checkClaims(payload []byte) (*Claims, error) {
 		Subject: std.Subject,
 		Email:   stringClaim(all, "email"),
 		Name:    stringClaim(all, "name"),
-		Roles:   v.roles(all),
-		Expiry:  std.Expiry.Time(),
+
+		PreferredUsername: stringClaim(all, "preferred_username"),
+		Roles:             v.roles(all),
+		Expiry:            std.Expiry.Time(),
 	}, nil
 }
 

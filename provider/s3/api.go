@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -67,9 +69,12 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string,
 		return mediasign.Invalidf("bucket is required to list objects")
 	}
 
+	// URL encoding keeps keys with bytes XML cannot carry, such as control
+	// characters, intact.
 	in := &awss3.ListObjectsV2Input{
-		Bucket:  aws.String(bucket),
-		MaxKeys: aws.Int32(s.pageSize),
+		Bucket:       aws.String(bucket),
+		MaxKeys:      aws.Int32(s.pageSize),
+		EncodingType: types.EncodingTypeUrl,
 	}
 	if prefix != "" {
 		in.Prefix = aws.String(prefix)
@@ -82,7 +87,10 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string,
 			return s.api.mapError(err, bucket)
 		}
 
-		objs := pageObjects(page)
+		objs, err := pageObjects(page)
+		if err != nil {
+			return fmt.Errorf("list bucket %q: %w", bucket, err)
+		}
 		s.log.DebugContext(ctx, "listed page", "bucket", bucket, "objects", len(objs))
 		if len(objs) == 0 {
 			continue
@@ -94,17 +102,26 @@ func (s *Storage) List(ctx context.Context, bucket, prefix string,
 	return nil
 }
 
-func pageObjects(page *awss3.ListObjectsV2Output) []mediasign.Object {
+// pageObjects returns the objects of a page, with their keys decoded when
+// the server URL-encoded them as asked.
+func pageObjects(page *awss3.ListObjectsV2Output) ([]mediasign.Object, error) {
+	encoded := page.EncodingType == types.EncodingTypeUrl
 	objs := make([]mediasign.Object, 0, len(page.Contents))
 	for _, o := range page.Contents {
 		key := aws.ToString(o.Key)
+		if encoded {
+			var err error
+			if key, err = url.QueryUnescape(key); err != nil {
+				return nil, fmt.Errorf("decode listed key %q: %w", aws.ToString(o.Key), err)
+			}
+		}
 		size := aws.ToInt64(o.Size)
 		if size == 0 && strings.HasSuffix(key, "/") {
 			continue
 		}
 		objs = append(objs, mediasign.Object{Key: key, Size: size})
 	}
-	return objs
+	return objs, nil
 }
 
 // Check verifies that the endpoint answers and the credentials work: on
@@ -179,6 +196,10 @@ func (c *apiClient) mapStatus(err error, status int, bucket string) error {
 	case status >= 500:
 		return mediasign.Unavailable("the S3 endpoint "+c.endpoint+" answered with a "+
 			"server error: try again later", err)
+	case status >= 400:
+		return &mediasign.Error{Code: mediasign.CodeInvalid, Err: err, Message: fmt.Sprintf(
+			"the S3 endpoint %s refused the request with status %d: check the connection's "+
+				"region, endpoint, path style and credentials", c.endpoint, status)}
 	}
 	return nil
 }

@@ -1,0 +1,17 @@
+package auth
+
+import "testing"
+
+func TestNameCandidatesPreferTheChosenName(t *testing.T) {
+	got := nameCandidates(&ExternalClaims{Subject: "abc", PreferredUsername: "alice",
+		Email: "alice@example.com", Name: "Alice Liddell"})
+	want := []string{"alice", "alice-", "alice@example.com", "alice@example.com-", "Alice.Liddell"}
+	for i, w := range want {
+		if i >= len(got) || (got[i] != w && !(w[len(w)-1] == '-' && len(got[i]) == len(w)+8)) {
+			t.Fatalf("candidates = %q, want them to start like %q", got, want)
+		}
+	}
+	if c := nameCandidates(&ExternalClaims{Subject: "abc"}); len(c) != 2 || c[0][:5] != "user-" {
+		t.Fatalf("candidates without names = %q, want two user- names", c)
+	}
+}
