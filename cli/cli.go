@@ -156,14 +156,16 @@ func (f *stateFlags) register(fs *flag.FlagSet) {
 // loadConfig reads the environment and applies the flags set on top.
 func (f *stateFlags) loadConfig(env Env) (config.Config, error) {
 	cfg, err := config.Load(env.Lookup)
-	if err != nil {
-		return cfg, err
-	}
 	if f.dataDir != "" {
 		cfg.DataDir = f.dataDir
 	}
 	if f.publicURL != "" {
 		cfg.PublicURL = f.publicURL
+	}
+	if err != nil {
+		// Report what else is wrong too, so one run lists every problem.
+		check := cfg
+		return cfg, errors.Join(err, check.Validate())
 	}
 	return cfg, nil
 }

@@ -336,6 +336,9 @@ func TestServeRefusesBadPolicy(t *testing.T) {
 				"SIGNED_URL_CACHE_NEW_OFFSET_SECONDS_VALID", "18000"}},
 		{"not seconds", []string{"SIGNED_URL_CACHE_NEW_OFFSET_SECONDS_VALID=6d"},
 			[]string{"SIGNED_URL_CACHE_NEW_OFFSET_SECONDS_VALID", "6d"}},
+		{"every problem at once", []string{"MEDIASIGN_LOG_LEVEL=verbose", "MEDIASIGN_MEMORY_CACHE_ENTRIES=abc",
+			"SIGNED_URL_CACHE_MINIMUM_SECONDS_VALID=x"},
+			[]string{"MEDIASIGN_LOG_LEVEL", "MEDIASIGN_MEMORY_CACHE_ENTRIES", "SIGNED_URL_CACHE_MINIMUM_SECONDS_VALID"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

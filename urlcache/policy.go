@@ -61,14 +61,18 @@ func ParsePolicy(lookup func(string) (string, bool)) (Policy, error) {
 		}
 	}
 	if v, ok := lookup(EnvMinimumValid); ok {
-		d, err := ParseSeconds(EnvMinimumValid, v)
-		errs = append(errs, err)
-		p.MinValid = d
+		if d, err := ParseSeconds(EnvMinimumValid, v); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.MinValid = d
+		}
 	}
 	if v, ok := lookup(EnvNewValid); ok {
-		d, err := ParseSeconds(EnvNewValid, v)
-		errs = append(errs, err)
-		p.NewValid = d
+		if d, err := ParseSeconds(EnvNewValid, v); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.NewValid = d
+		}
 	}
 
 	return p, errors.Join(errs...)
