@@ -166,7 +166,10 @@ func (s *Storage) SignURL(_ context.Context, req mediasign.SignRequest) (mediasi
 
 	expiresAt := s.clock.Now().Truncate(time.Second).Add(req.Expires.Truncate(time.Second))
 	kid, secret := s.keyring.active()
-	mac := computeMAC(secret, signedFields{
+	sc := getMACScratch()
+	defer putMACScratch(sc)
+
+	mac := sc.mac(secret, &signedFields{
 		keyID:   kid,
 		method:  mediasign.MethodGet,
 		connID:  s.connID,
@@ -175,8 +178,7 @@ func (s *Storage) SignURL(_ context.Context, req mediasign.SignRequest) (mediasi
 		expires: expiresAt.Unix(),
 	})
 
-	b := make([]byte, 0, len(s.baseURL)+len(req.Key)*3+160)
-	b = append(b, s.baseURL...)
+	b := append(sc.buf[:0], s.baseURL...)
 	b = append(b, FilesPath...)
 	b = strconv.AppendInt(b, s.connID, 10)
 	b = append(b, '/')
@@ -187,6 +189,7 @@ func (s *Storage) SignURL(_ context.Context, req mediasign.SignRequest) (mediasi
 	b = append(b, kid...)
 	b = append(b, "&"+ParamSignature+"="...)
 	b = base64.RawURLEncoding.AppendEncode(b, mac)
+	sc.buf = b
 
 	return mediasign.SignedURL{URL: string(b), ExpiresAt: expiresAt}, nil
 }
