@@ -77,7 +77,33 @@ type User struct {
 	// the whole installation.
 	InstallAdmin bool `json:"installation_admin"`
 
+	// RolesTokenTime is the issue time (or, lacking one, the expiry) of the
+	// newest OAuth2 token whose role claim set the user's claim
+	// memberships; zero when none did. Older tokens set no roles.
+	RolesTokenTime time.Time `json:"-"`
+
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// SignIn says how the users of an installation sign in, so that the last
+// installation admin who can sign in is never removed.
+type SignIn string
+
+// Ways users sign in.
+const (
+	// SignInPassword: users with a password hash can sign in.
+	SignInPassword SignIn = "password"
+
+	// SignInOAuth2: users with an OAuth2 subject can sign in.
+	SignInOAuth2 SignIn = "oauth2"
+)
+
+// CanSignIn reports whether u can sign in when users sign in by way.
+func (u *User) CanSignIn(way SignIn) bool {
+	if way == SignInOAuth2 {
+		return u.Subject != ""
+	}
+	return u.PasswordHash != ""
 }
 
 // MembershipSource says where a membership came from.

@@ -65,3 +65,22 @@ func TestRoleOrder(t *testing.T) {
 		t.Error("ParseRole accepted Admin")
 	}
 }
+
+func TestUserCanSignIn(t *testing.T) {
+	for _, tc := range []struct {
+		user           mediasign.User
+		password, oidc bool
+	}{
+		{mediasign.User{PasswordHash: "h"}, true, false},
+		{mediasign.User{Subject: "s"}, false, true},
+		{mediasign.User{PasswordHash: "h", Subject: "s"}, true, true},
+		{mediasign.User{}, false, false},
+	} {
+		if got := tc.user.CanSignIn(mediasign.SignInPassword); got != tc.password {
+			t.Errorf("%+v: CanSignIn(password) = %v, want %v", tc.user, got, tc.password)
+		}
+		if got := tc.user.CanSignIn(mediasign.SignInOAuth2); got != tc.oidc {
+			t.Errorf("%+v: CanSignIn(oauth2) = %v, want %v", tc.user, got, tc.oidc)
+		}
+	}
+}

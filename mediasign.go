@@ -5,6 +5,7 @@ package mediasign
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -35,6 +36,10 @@ type Connection struct {
 	S3       *S3Config    `json:",omitempty"`
 	Local    *LocalConfig `json:",omitempty"`
 
+	// Signer, when set, names the custom URL signer that signs this
+	// connection's URLs instead of mediasign.
+	Signer *SignerConfig `json:",omitempty"`
+
 	// Revision grows with every change, so cached URLs signed with older
 	// settings are never served.
 	Revision  int64
@@ -63,6 +68,78 @@ type S3Config struct {
 // LocalConfig holds the settings of a connection to a local directory.
 type LocalConfig struct {
 	Root string `json:"root"`
+}
+
+// Forward modes say how a custom URL signer learns who the caller is.
+const (
+	// ForwardAuto sends a JWT as "Authorization: Bearer <jwt>" and a session
+	// ID as the session cookie.
+	ForwardAuto = "auto"
+
+	// ForwardBearer sends the caller's JWT as "Authorization: Bearer <jwt>".
+	ForwardBearer = "bearer"
+
+	// ForwardJWT sends the bare JWT as the Authorization value, as older
+	// signers expect.
+	ForwardJWT = "jwt"
+
+	// ForwardCookie sends the caller's session ID as the session cookie.
+	ForwardCookie = "cookie"
+)
+
+// Cache scopes of URLs from a custom URL signer.
+const (
+	// SignerScopeUser keeps each URL for the user it was signed for.
+	SignerScopeUser = "user"
+
+	// SignerScopeShared lets every caller with access to the media reuse a
+	// URL, for signers that decide per object only.
+	SignerScopeShared = "shared"
+)
+
+// DefaultSignerCookie is the cookie that carries a forwarded session ID.
+const DefaultSignerCookie = "mediasign_session"
+
+// CodeBadGateway marks a failure of a service mediasign depends on, such as
+// a custom URL signer that answered wrongly or not at all.
+const CodeBadGateway Code = "bad_gateway"
+
+// SignerConfig holds the settings of a connection's custom URL signer.
+// ServiceToken is a secret: the API never returns it.
+type SignerConfig struct {
+	// URL is the base URL; requests go to {URL}/{bucket}/?key=...&method=get.
+	URL string `json:"url"`
+
+	// Forward is how the caller's identity is sent: auto (the default),
+	// bearer, jwt or cookie.
+	Forward string `json:"forward,omitempty"`
+
+	// CookieName names the session cookie; DefaultSignerCookie when empty.
+	CookieName string `json:"cookie_name,omitempty"`
+
+	// ServiceToken is sent as "Authorization: Bearer <token>" for work that
+	// has no user: API tokens, exports, imports and background refresh.
+	ServiceToken string `json:"service_token,omitempty"`
+
+	// CacheScope is user (the default) or shared.
+	CacheScope string `json:"cache_scope,omitempty"`
+
+	// Batch lets mediasign sign many keys in one call with the batch
+	// extension of the protocol.
+	Batch bool `json:"batch,omitempty"`
+
+	// TimeoutMS bounds one signing, retries included; 5000 when zero.
+	TimeoutMS int `json:"timeout_ms,omitempty"`
+
+	// MaxConcurrency bounds the calls in flight to the signer; 32 when zero.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+}
+
+// LogValue logs the settings without the service token.
+func (c SignerConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", c.URL), slog.String("forward", c.Forward),
+		slog.String("cache_scope", c.CacheScope), slog.Bool("batch", c.Batch),
+		slog.Bool("has_service_token", c.ServiceToken != ""))
 }
 
 // Project groups datasets.

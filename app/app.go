@@ -12,11 +12,12 @@ import (
 
 	"github.com/mediasign/mediasign"
 	"github.com/mediasign/mediasign/config"
+	"github.com/mediasign/mediasign/customsigner"
+	"github.com/mediasign/mediasign/export"
 	"github.com/mediasign/mediasign/metrics"
 	"github.com/mediasign/mediasign/provider/local"
 	s3provider "github.com/mediasign/mediasign/provider/s3"
 	"github.com/mediasign/mediasign/service"
-	"github.com/mediasign/mediasign/store/sqlite"
 	"github.com/mediasign/mediasign/urlcache"
 )
 
@@ -30,6 +31,14 @@ type App struct {
 	Metrics *metrics.Metrics
 	Clock   mediasign.Clock
 	Logger  *slog.Logger
+
+	// Exporter writes export files; Exports runs export jobs and keeps
+	// their files. serve recovers interrupted jobs with Exports.Recover.
+	Exporter *export.Exporter
+	Exports  *export.Manager
+
+	// redis is the shared URL cache tier, when one is configured.
+	redis *urlcache.RedisTier
 }
 
 // Open opens the state and builds the service. The caller closes the App.
@@ -37,7 +46,7 @@ func Open(ctx context.Context, cfg config.Config, clock mediasign.Clock, logger 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.SQLitePath())
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -50,14 +59,21 @@ func Open(ctx context.Context, cfg config.Config, clock mediasign.Clock, logger 
 
 	a := &App{Config: cfg, Store: st, Keyring: kr, Metrics: metrics.New(), Clock: clock,
 		Logger: logger}
-	a.Cache = urlcache.New(urlcache.Options{Policy: cfg.Policy, Store: st, Clock: clock,
-		Logger: logger.With("component", "urlcache"), MemoryEntries: cfg.MemoryCacheEntries,
-		Metrics: a.Metrics})
+	a.Metrics.WatchDB(st.DB())
+	if err := a.openCache(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.Service = service.New(service.Options{Store: st, Drivers: a.drivers(), Cache: a.Cache,
-		Clock: clock, Logger: logger.With("component", "service"), Metrics: a.Metrics})
+		Clock: clock, Logger: logger.With("component", "service"), Metrics: a.Metrics,
+		Signers: a.signers()})
 
 	if err := a.Service.CheckPolicy(ctx); err != nil {
-		st.Close()
+		a.Close()
+		return nil, err
+	}
+	if err := a.openExports(); err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -94,11 +110,28 @@ func (a *App) drivers() service.Drivers {
 	}
 }
 
+// signers returns the registry of custom URL signer clients, with their
+// metrics in the process's registry.
+func (a *App) signers() *customsigner.Registry {
+	return customsigner.NewRegistry(customsigner.Options{Clock: a.Clock,
+		Logger:  a.Logger.With("component", "customsigner"),
+		Metrics: customsigner.NewMetrics(a.Metrics.Registry)})
+}
+
 // FilesHandler serves the URLs of local connections.
 func (a *App) FilesHandler() http.Handler {
 	return local.NewHandler(a.Store.Connection, a.Keyring, a.Clock,
 		a.Logger.With("component", "files"))
 }
 
-// Close releases the state.
-func (a *App) Close() error { return a.Store.Close() }
+// Close stops the running exports and releases the state and the shared
+// cache.
+func (a *App) Close() error {
+	if a.Exports != nil {
+		a.Exports.Close()
+	}
+	if a.redis != nil {
+		a.redis.Close()
+	}
+	return a.Store.Close()
+}

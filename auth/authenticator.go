@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -57,8 +58,14 @@ type Options struct {
 	BehindHTTPS bool
 
 	// PublicURL is how browsers reach the service; requests whose Origin
-	// is its host count as same-origin.
+	// has its scheme, host and port count as same-origin.
 	PublicURL string
+
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header names the client, for the per-address
+	// sign-in limit and logs. Requests from elsewhere are judged by their
+	// peer address alone.
+	TrustedProxies []netip.Prefix
 
 	Passwords   PasswordParams
 	LoginLimits LoginLimits
@@ -69,13 +76,12 @@ type Options struct {
 // Authenticator finds the caller of each request and decides what they may
 // do.
 type Authenticator struct {
-	opts       Options
-	publicHost string
-	users      *Users
-	limiter    *loginLimiter
-	seen       *seenTokens
-	clock      mediasign.Clock
-	logger     *slog.Logger
+	opts         Options
+	publicOrigin string
+	users        *Users
+	limiter      *loginLimiter
+	clock        mediasign.Clock
+	logger       *slog.Logger
 }
 
 // New returns an Authenticator configured by opts.
@@ -100,14 +106,22 @@ func New(opts Options) (*Authenticator, error) {
 	}
 
 	users := NewUsers(opts.Store, UsersOptions{Passwords: opts.Passwords, Clock: opts.Clock,
-		Logger: opts.Logger})
-	var publicHost string
-	if u, err := url.Parse(opts.PublicURL); err == nil {
-		publicHost = u.Host
+		Logger: opts.Logger, SignIn: opts.Mode.signIn()})
+	var public string
+	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
+		public = origin(u.Scheme, u.Host)
 	}
-	return &Authenticator{opts: opts, publicHost: publicHost, users: users,
-		limiter: newLoginLimiter(opts.LoginLimits),
-		seen:    newSeenTokens(), clock: opts.Clock, logger: opts.Logger}, nil
+	return &Authenticator{opts: opts, publicOrigin: public, users: users,
+		limiter: newLoginLimiter(opts.LoginLimits, opts.TrustedProxies),
+		clock:   opts.Clock, logger: opts.Logger}, nil
+}
+
+// signIn returns how users of an installation in mode m sign in.
+func (m Mode) signIn() mediasign.SignIn {
+	if m == ModeOAuth2 {
+		return mediasign.SignInOAuth2
+	}
+	return mediasign.SignInPassword
 }
 
 // Mode returns the installation mode.

@@ -54,8 +54,8 @@ func withBearer(token string) *http.Request {
 func TestOAuth2UsersOnFirstSight(t *testing.T) {
 	exp := time.Date(2026, 5, 1, 1, 0, 0, 0, time.UTC)
 	v := fakeVerifier{
-		"t1": {Subject: "s1", Email: "sam@example.com", Expiry: exp},
-		"t2": {Subject: "s2", Email: "sam@example.com", Expiry: exp},
+		"t1": {Subject: "s1", Email: "sam@example.com", EmailVerified: true, Expiry: exp},
+		"t2": {Subject: "s2", Email: "sam@example.com", EmailVerified: true, Expiry: exp},
 		"t3": {Subject: "s3", Name: "Ann Lee", Expiry: exp},
 		"t4": {Subject: "s4", Name: "\u202e", Email: "bad email", Expiry: exp},
 		"t5": {Expiry: exp},

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mediasign/mediasign"
 )
@@ -32,15 +33,22 @@ func (a *Authenticator) Role(ctx context.Context, c mediasign.Caller, projectID 
 	return m.Role, nil
 }
 
+// ErrNoRole is the cause of Require's refusal of a caller with no role in
+// the project, whom the API answers as if the project's resource did not
+// exist.
+var ErrNoRole = errors.New("the caller has no role in the project")
+
 // Require refuses a caller whose role in project p is weaker than min. A
-// non-member is not told the project's name.
+// non-member is not told the project's name, and the refusal wraps
+// ErrNoRole.
 func (a *Authenticator) Require(ctx context.Context, c mediasign.Caller, p *mediasign.Project, min mediasign.Role) error {
 	role, err := a.Role(ctx, c, p.ID)
 	if err != nil {
 		return err
 	}
 	if role == "" {
-		return forbidden("you are not a member of this project: ask one of its admins to add you")
+		return &mediasign.Error{Code: mediasign.CodeForbidden, Err: ErrNoRole,
+			Message: "you are not a member of this project: ask one of its admins to add you"}
 	}
 	if !role.AtLeast(min) {
 		return forbidden("this needs the %s role in project %q; you are %s", min, p.Name, role)

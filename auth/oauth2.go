@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/mediasign/mediasign"
 )
@@ -16,7 +17,12 @@ import (
 type ExternalClaims struct {
 	Subject string
 	Email   string
-	Name    string
+
+	// EmailVerified says the provider checked that the subject controls
+	// Email. An unverified email never names a user.
+	EmailVerified bool
+
+	Name string
 
 	// PreferredUsername is the name the user chose at the provider.
 	PreferredUsername string
@@ -24,7 +30,20 @@ type ExternalClaims struct {
 	// Roles maps project names to role names.
 	Roles map[string]string
 
+	// IssuedAt is when the token was issued; zero when it does not say.
+	IssuedAt time.Time
+
 	Expiry time.Time
+}
+
+// rolesTime is the time that orders tokens for role syncing, in whole
+// seconds as the store keeps it: the issue time, or the expiry of a token
+// that has none.
+func (c *ExternalClaims) rolesTime() time.Time {
+	if !c.IssuedAt.IsZero() {
+		return c.IssuedAt.Truncate(time.Second)
+	}
+	return c.Expiry.Truncate(time.Second)
 }
 
 // TokenVerifier checks a bearer JWT: signature, issuer, audience, expiry
@@ -52,9 +71,8 @@ func (a *Authenticator) oauth2(ctx context.Context, token string) (mediasign.Cal
 	if err != nil {
 		return mediasign.Caller{}, err
 	}
-	if a.opts.SyncRoles && a.seen.first(token, claims.Expiry, a.clock.Now()) {
-		if err := a.syncRoles(ctx, u, claims.Roles); err != nil {
-			a.seen.forget(token)
+	if a.opts.SyncRoles && claims.rolesTime().After(u.RolesTokenTime) {
+		if err := a.syncRoles(ctx, u, claims); err != nil {
 			return mediasign.Caller{}, err
 		}
 	}
@@ -63,6 +81,8 @@ func (a *Authenticator) oauth2(ctx context.Context, token string) (mediasign.Cal
 }
 
 // oauth2User returns the user of a subject, creating it on first sight.
+// A new user takes the first free name among the token's names; a name
+// whose key is taken, in any case or width, goes to nobody new.
 func (a *Authenticator) oauth2User(ctx context.Context, c *ExternalClaims) (*mediasign.User, error) {
 	u, err := a.opts.Store.UserBySubject(ctx, c.Subject)
 	if mediasign.ErrorCode(err) != mediasign.CodeNotFound {
@@ -70,7 +90,9 @@ func (a *Authenticator) oauth2User(ctx context.Context, c *ExternalClaims) (*med
 	}
 
 	for _, name := range nameCandidates(c) {
-		display, key, err := NormalizeName(name)
+		// The compatibility form is stored, so a fullwidth or ligature
+		// name is shown the way its key reads.
+		display, key, err := NormalizeName(norm.NFKC.String(name))
 		if err != nil {
 			continue
 		}
@@ -93,14 +115,18 @@ func (a *Authenticator) oauth2User(ctx context.Context, c *ExternalClaims) (*med
 }
 
 // nameCandidates returns the names to try for a new OAuth2 user: the
-// preferred user name, the email, the name with spaces as dots, then each
-// with a suffix from the subject, and last a name made from the subject
-// alone.
+// preferred user name, the email when the provider verified it, the name
+// with spaces as dots, then each with a suffix from the subject, and last a
+// name made from the subject alone.
 func nameCandidates(c *ExternalClaims) []string {
 	sum := sha256.Sum256([]byte(c.Subject))
 	tag := hex.EncodeToString(sum[:])[:8]
+	email := ""
+	if c.EmailVerified {
+		email = c.Email
+	}
 	var out []string
-	for _, n := range []string{c.PreferredUsername, c.Email, strings.Join(strings.Fields(c.Name), ".")} {
+	for _, n := range []string{c.PreferredUsername, email, strings.Join(strings.Fields(c.Name), ".")} {
 		if n != "" && len(n) <= MaxNameChars-len(tag)-1 {
 			out = append(out, n, n+"-"+tag)
 		}
@@ -108,11 +134,12 @@ func nameCandidates(c *ExternalClaims) []string {
 	return append(out, "user-"+tag, "user-"+hex.EncodeToString(sum[:])[:20])
 }
 
-// syncRoles sets the claim memberships of u to the roles of a token.
-// Unknown projects and roles are skipped.
-func (a *Authenticator) syncRoles(ctx context.Context, u *mediasign.User, roles map[string]string) error {
-	byID := make(map[int64]mediasign.Role, len(roles))
-	for project, role := range roles {
+// syncRoles sets the claim memberships of u to the roles of a token, unless
+// a token issued later already set them. Unknown projects and roles are
+// skipped.
+func (a *Authenticator) syncRoles(ctx context.Context, u *mediasign.User, c *ExternalClaims) error {
+	byID := make(map[int64]mediasign.Role, len(c.Roles))
+	for project, role := range c.Roles {
 		r := mediasign.Role(role)
 		if !r.Valid() {
 			continue
@@ -126,50 +153,13 @@ func (a *Authenticator) syncRoles(ctx context.Context, u *mediasign.User, roles 
 		}
 		byID[p.ID] = r
 	}
-	return a.opts.Store.SyncClaimMemberships(ctx, u.ID, byID)
-}
-
-// maxSeenTokens bounds the tokens remembered for role syncing.
-const maxSeenTokens = 10_000
-
-// seenTokens remembers which tokens already synced their roles, until they
-// expire, so roles are written once per token rather than per request.
-type seenTokens struct {
-	mu     sync.Mutex
-	expiry map[[sha256.Size]byte]time.Time
-}
-
-func newSeenTokens() *seenTokens {
-	return &seenTokens{expiry: make(map[[sha256.Size]byte]time.Time)}
-}
-
-// first records token and reports whether it was new.
-func (s *seenTokens) first(token string, exp, now time.Time) bool {
-	h := sha256.Sum256([]byte(token))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	if _, ok := s.expiry[h]; ok {
-		return false
+	synced, err := a.opts.Store.SyncClaimMemberships(ctx, u.ID, byID, c.rolesTime())
+	if err != nil {
+		return err
 	}
-	if len(s.expiry) >= maxSeenTokens {
-		for k, e := range s.expiry {
-			if !e.After(now) {
-				delete(s.expiry, k)
-			}
-		}
-		if len(s.expiry) >= maxSeenTokens {
-			clear(s.expiry)
-		}
+	if synced {
+		a.logger.InfoContext(ctx, "roles synced from oauth2 token", "user_id", u.ID,
+			"projects", len(byID))
 	}
-	s.expiry[h] = exp
-	return true
-}
-
-// forget drops token, so its roles are synced again next time.
-func (s *seenTokens) forget(token string) {
-	h := sha256.Sum256([]byte(token))
-	s.mu.Lock()
-	delete(s.expiry, h)
-	s.mu.Unlock()
+	return nil
 }

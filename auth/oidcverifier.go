@@ -17,7 +17,7 @@ func (o oidcVerifier) Verify(ctx context.Context, rawToken string) (*ExternalCla
 	if err != nil {
 		return nil, err
 	}
-	return &ExternalClaims{Subject: c.Subject, Email: c.Email, Name: c.Name,
-		PreferredUsername: c.PreferredUsername, Roles: c.Roles,
-		Expiry: c.Expiry}, nil
+	return &ExternalClaims{Subject: c.Subject, Email: c.Email, EmailVerified: c.EmailVerified,
+		Name: c.Name, PreferredUsername: c.PreferredUsername, Roles: c.Roles,
+		IssuedAt: c.IssuedAt, Expiry: c.Expiry}, nil
 }

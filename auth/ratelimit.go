@@ -2,8 +2,9 @@ package auth
 
 import (
 	"fmt"
-	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,9 +105,10 @@ func (b *buckets) sweep(now time.Time) bool {
 // loginLimiter applies LoginLimits.
 type loginLimiter struct {
 	users, addrs *buckets
+	trusted      []netip.Prefix
 }
 
-func newLoginLimiter(l LoginLimits) *loginLimiter {
+func newLoginLimiter(l LoginLimits, trusted []netip.Prefix) *loginLimiter {
 	if l.UserBurst == 0 || l.AddressBurst == 0 {
 		l = DefaultLoginLimits
 	}
@@ -114,35 +116,86 @@ func newLoginLimiter(l LoginLimits) *loginLimiter {
 		l.MaxKeys = DefaultLoginLimits.MaxKeys
 	}
 	return &loginLimiter{
-		users: newBuckets(l.PerUser, l.UserBurst, l.MaxKeys, "user name"),
-		addrs: newBuckets(l.PerAddress, l.AddressBurst, l.MaxKeys, "client address"),
+		users:   newBuckets(l.PerUser, l.UserBurst, l.MaxKeys, "user name"),
+		addrs:   newBuckets(l.PerAddress, l.AddressBurst, l.MaxKeys, "client address"),
+		trusted: trusted,
 	}
 }
 
 // allow takes a token for the client address of r and for a user name key.
 func (l *loginLimiter) allow(r *http.Request, userKey string, now time.Time) error {
-	if err := l.addrs.take(clientAddress(r), now); err != nil {
+	if err := l.addrs.take(l.address(r), now); err != nil {
 		return err
 	}
 	return l.users.take(userKey, now)
 }
 
-// clientAddress returns the address a request came from: the peer's IP, or
-// for IPv6 its /64 network, which one client usually holds whole.
-//
-// TODO: Behind a reverse proxy every request comes from the proxy; a setting
-// that names trusted proxies would let the limit read X-Forwarded-For.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// address returns the client address of r as the limit counts it: the
+// client's IP, or for IPv6 its /64 network, which one client usually holds
+// whole.
+func (l *loginLimiter) address(r *http.Request) string {
+	ip, ok := ClientIP(r, l.trusted)
+	if !ok {
+		return r.RemoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
 	}
 	return ip.String()
+}
+
+// ClientIP returns the IP address of the client that sent r. It is the
+// peer's address, unless the peer is one of the trusted proxies: then the
+// X-Forwarded-For header is read from the right, past every trusted proxy,
+// and the first address not trusted is the client. An entry that is not an
+// address ends the walk at the last trusted hop, so a client cannot choose
+// the address it is counted under. ok is false when the peer address does
+// not parse.
+func ClientIP(r *http.Request, trusted []netip.Prefix) (ip netip.Addr, ok bool) {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		addr, err := netip.ParseAddr(r.RemoteAddr)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		peer = netip.AddrPortFrom(addr, 0)
+	}
+	ip = peer.Addr().Unmap()
+	if !isTrusted(ip, trusted) {
+		return ip, true
+	}
+
+	hops := forwardedFor(r)
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			return ip, true
+		}
+		ip = hop.Unmap()
+		if !isTrusted(ip, trusted) {
+			return ip, true
+		}
+	}
+	return ip, true
+}
+
+// forwardedFor returns the entries of every X-Forwarded-For header of r, in
+// order.
+func forwardedFor(r *http.Request) []string {
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for _, part := range strings.Split(h, ",") {
+			hops = append(hops, strings.TrimSpace(part))
+		}
+	}
+	return hops
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mediasign/mediasign"
@@ -53,7 +55,7 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, pass
 		return LoginResult{}, err
 	}
 	if err := a.limiter.allow(r, key, a.clock.Now()); err != nil {
-		a.logger.WarnContext(ctx, "login rate limited", "address", clientAddress(r))
+		a.logger.WarnContext(ctx, "login rate limited", "address", a.limiter.address(r))
 		return LoginResult{}, err
 	}
 
@@ -62,6 +64,23 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, pass
 		return LoginResult{}, err
 	}
 	return a.startSession(w, r, u)
+}
+
+// CheckCurrentPassword checks the current password that a signed-in user
+// gives to change their own. Each check takes a token from the same
+// per-address and per-user buckets as sign-in, so a stolen session cannot
+// guess the password faster than a sign-in could.
+func (a *Authenticator) CheckCurrentPassword(r *http.Request, u *mediasign.User, password string) error {
+	if password == "" {
+		return mediasign.Invalidf("current_password is empty: give your current password to " +
+			"change your own")
+	}
+	if err := a.limiter.allow(r, u.NameKey, a.clock.Now()); err != nil {
+		a.logger.WarnContext(r.Context(), "password check rate limited", "user_id", u.ID,
+			"address", a.limiter.address(r))
+		return err
+	}
+	return a.users.CheckCurrentPassword(r.Context(), u, password)
 }
 
 // checkPassword returns the user with name key when password is theirs.
@@ -206,9 +225,9 @@ func safeMethod(m string) bool {
 }
 
 // checkSameOrigin refuses requests that a browser marks as sent from
-// another site, by Sec-Fetch-Site or by an Origin whose host is neither the
-// request's nor the public URL's. Clients that send neither header, such as
-// curl, pass.
+// another site, by Sec-Fetch-Site or by an Origin whose scheme, host and
+// port are neither the public URL's nor the request's own. Clients that send
+// neither header, such as curl, pass.
 func (a *Authenticator) checkSameOrigin(r *http.Request) error {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
@@ -216,13 +235,49 @@ func (a *Authenticator) checkSameOrigin(r *http.Request) error {
 		return forbidden("cross-site request refused: send it from mediasign's own page")
 	}
 
-	origin := r.Header.Get("Origin")
-	if origin == "" {
+	sent := r.Header.Get("Origin")
+	if sent == "" {
 		return nil
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || (u.Host != r.Host && u.Host != a.publicHost) {
-		return forbidden("cross-site request refused: Origin %q is not this service", origin)
+	u, err := url.Parse(sent)
+	if err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		got := origin(u.Scheme, u.Host)
+		if got == a.publicOrigin || got == a.requestOrigin(r) {
+			return nil
+		}
 	}
-	return nil
+	return forbidden("cross-site request refused: Origin %q is not this service; behind a "+
+		"proxy, the service's public URL must be the one browsers use", sent)
+}
+
+// requestOrigin is the origin a browser sees when it reaches the service
+// directly: the request's host, over https when the request came over TLS
+// or the service is configured as behind HTTPS.
+func (a *Authenticator) requestOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || a.opts.BehindHTTPS {
+		scheme = "https"
+	}
+	return origin(scheme, r.Host)
+}
+
+// origin returns scheme://host:port in lower case, without the scheme's
+// default port, so that two spellings of one origin compare equal.
+func origin(scheme, hostport string) string {
+	scheme = strings.ToLower(scheme)
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = strings.Trim(hostport, "[]"), ""
+	}
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	host = strings.ToLower(host)
+	if port != "" {
+		return scheme + "://" + net.JoinHostPort(host, port)
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host
 }

@@ -18,6 +18,7 @@ const FirstAdminName = "admin"
 type Users struct {
 	store  mediasign.Store
 	hasher *hasher
+	signIn mediasign.SignIn
 	clock  mediasign.Clock
 	logger *slog.Logger
 }
@@ -25,8 +26,14 @@ type Users struct {
 // UsersOptions configures Users.
 type UsersOptions struct {
 	Passwords PasswordParams
-	Clock     mediasign.Clock
-	Logger    *slog.Logger
+
+	// SignIn is how users of the installation sign in: the last
+	// installation admin who can sign in this way is never removed.
+	// Empty means with a password.
+	SignIn mediasign.SignIn
+
+	Clock  mediasign.Clock
+	Logger *slog.Logger
 }
 
 // NewUsers returns a Users over st.
@@ -37,8 +44,11 @@ func NewUsers(st mediasign.Store, opts UsersOptions) *Users {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Users{store: st, hasher: newHasher(opts.Passwords), clock: opts.Clock,
-		logger: opts.Logger}
+	if opts.SignIn == "" {
+		opts.SignIn = mediasign.SignInPassword
+	}
+	return &Users{store: st, hasher: newHasher(opts.Passwords), signIn: opts.SignIn,
+		clock: opts.Clock, logger: opts.Logger}
 }
 
 // NewUser describes a user to add.
@@ -99,14 +109,15 @@ func (u *Users) List(ctx context.Context) ([]*mediasign.User, error) {
 	return u.store.ListUsers(ctx)
 }
 
-// Remove deletes a user and ends their sessions. The last installation
-// admin cannot be removed.
+// Remove deletes a user, ends their sessions and revokes the API tokens
+// they made. The last installation admin who can sign in cannot be
+// removed.
 func (u *Users) Remove(ctx context.Context, name string) error {
 	user, err := u.ByName(ctx, name)
 	if err != nil {
 		return err
 	}
-	if err := u.store.DeleteUser(ctx, user.ID); err != nil {
+	if err := u.store.DeleteUser(ctx, user.ID, u.signIn); err != nil {
 		return err
 	}
 	u.logger.InfoContext(ctx, "user removed", "user_id", user.ID)
@@ -155,13 +166,21 @@ func (u *Users) CheckCurrentPassword(ctx context.Context, user *mediasign.User, 
 	return nil
 }
 
-// SetInstallAdmin grants or takes the installation admin flag.
-func (u *Users) SetInstallAdmin(ctx context.Context, name string, admin bool) error {
+// SetInstallAdmin grants or takes the installation admin flag and returns
+// the user as stored. The flag is not taken from the last installation
+// admin who can sign in; taking it revokes the API tokens the user made
+// above their role in each project.
+func (u *Users) SetInstallAdmin(ctx context.Context, name string, admin bool) (*mediasign.User, error) {
 	user, err := u.ByName(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return u.store.SetInstallAdmin(ctx, user.ID, admin)
+	if err := u.store.SetInstallAdmin(ctx, user.ID, admin, u.signIn); err != nil {
+		return nil, err
+	}
+	u.logger.InfoContext(ctx, "installation admin set", "user_id", user.ID,
+		"installation_admin", admin)
+	return u.store.User(ctx, user.ID)
 }
 
 // EnsureFirstAdmin creates the user "admin", an installation admin with a
@@ -194,7 +213,9 @@ func (u *Users) project(ctx context.Context, name string) (*mediasign.Project, e
 	return p, err
 }
 
-// SetMember gives a user a role in a project, adding them when needed.
+// SetMember gives a user a role in a project, adding them when needed, and
+// returns the membership as stored. A lower role revokes the API tokens the
+// user made in the project above it.
 func (u *Users) SetMember(ctx context.Context, projectName, userName string, role mediasign.Role) (*mediasign.Membership, error) {
 	if !role.Valid() {
 		return nil, mediasign.Invalidf("role %q is not known: use viewer, editor or admin", role)
@@ -214,10 +235,11 @@ func (u *Users) SetMember(ctx context.Context, projectName, userName string, rol
 		return nil, err
 	}
 	u.logger.InfoContext(ctx, "member set", "project_id", p.ID, "user_id", user.ID, "role", role)
-	return m, nil
+	return u.store.Membership(ctx, p.ID, user.ID)
 }
 
-// RemoveMember takes a user out of a project.
+// RemoveMember takes a user out of a project and revokes the API tokens
+// they made there, unless they are an installation admin.
 func (u *Users) RemoveMember(ctx context.Context, projectName, userName string) error {
 	p, err := u.project(ctx, projectName)
 	if err != nil {

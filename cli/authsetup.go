@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mediasign/mediasign"
 	"github.com/mediasign/mediasign/app"
 	"github.com/mediasign/mediasign/auth"
 	"github.com/mediasign/mediasign/auth/oidc"
@@ -19,7 +20,8 @@ func setupAuth(ctx context.Context, a *app.App) (*auth.Authenticator, error) {
 	}
 	opts := auth.Options{Store: a.Store, Mode: auth.ModeSession, Admin: admin,
 		SessionTTL: cfg.SessionTTL, BehindHTTPS: cfg.BehindHTTPS, PublicURL: cfg.PublicURL,
-		Clock: a.Clock, Logger: a.Logger.With("component", "auth")}
+		TrustedProxies: cfg.TrustedProxies, Clock: a.Clock,
+		Logger: a.Logger.With("component", "auth")}
 
 	if cfg.OAuth2.Enabled {
 		v, err := oidc.New(ctx, oidc.Config{Issuer: cfg.OAuth2.Issuer,
@@ -52,20 +54,20 @@ func firstAdmin(ctx context.Context, env Env, a *app.App, au *auth.Authenticator
 }
 
 // hintOAuth2Admin logs how to get a first installation admin in OAuth2
-// mode, when there is none.
+// mode, when no installation admin has an OAuth2 subject.
 func hintOAuth2Admin(ctx context.Context, a *app.App) error {
 	users, err := a.Store.ListUsers(ctx)
 	if err != nil {
 		return err
 	}
 	for _, u := range users {
-		if u.InstallAdmin {
+		if u.InstallAdmin && u.CanSignIn(mediasign.SignInOAuth2) {
 			return nil
 		}
 	}
 	if a.Config.AdminToken == "" {
-		a.Logger.Warn("no installation admin: run 'mediasign user add --admin " +
-			"--oauth2-subject SUB NAME' or set " + config.EnvAdminToken)
+		a.Logger.Warn("no installation admin can sign in through oauth2: run 'mediasign " +
+			"user add --admin --oauth2-subject SUB NAME' or set " + config.EnvAdminToken)
 	}
 	return nil
 }

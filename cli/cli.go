@@ -48,12 +48,15 @@ func commands() []command {
 		{"sign", "print a signed URL for one object", runSign},
 		{"connection", "add, list and test storage connections", runConnection},
 		{"import", "add the objects under a prefix to a dataset", runImport},
+		{"export", "write the signed URLs of datasets to a JSON or JSON Lines file", runExport},
 		{"user", "add, list, remove users and set passwords", runUser},
 		{"member", "give users roles in projects", runMember},
 		{"token", "replace the admin token", runToken},
 		{"key", "list, rotate and remove the signing keys of local connections", runKey},
+		{"signer", "run the reference custom URL signer; 'signer secret' for sessions", runSigner},
 		{"config", "check the configuration", runConfig},
 		{"version", "print the version", runVersion},
+		{"dev", "development helpers: 'dev seed' makes a large synthetic catalog", runDev},
 	}
 }
 

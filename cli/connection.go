@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,13 +31,66 @@ func runConnection(ctx context.Context, env Env, args []string) error {
 		return runConnectionList(ctx, env, args[1:])
 	case "test":
 		return runConnectionTest(ctx, env, args[1:])
+	case "grant":
+		return runConnectionGrant(ctx, env, args[1:], true)
+	case "revoke":
+		return runConnectionGrant(ctx, env, args[1:], false)
 	case "-h", "--help", "help":
-		fmt.Fprintln(env.Stdout, "Usage: mediasign connection add|list|test [flags]")
+		fmt.Fprintln(env.Stdout, connectionUsage)
 		return nil
 	}
-	fmt.Fprintf(env.Stderr, "Usage: mediasign connection add|list|test [flags]\n"+
-		"unknown subcommand %q\n", sub)
+	fmt.Fprintf(env.Stderr, "%s\nunknown subcommand %q\n", connectionUsage, sub)
 	return errUsage
+}
+
+const connectionUsage = "Usage: mediasign connection add|list|test|grant|revoke [flags]"
+
+func runConnectionGrant(ctx context.Context, env Env, args []string, grant bool) error {
+	name := "connection grant"
+	about := "Lets the admins of a project import from a connection. Connections serve\n" +
+		"the whole installation; without a grant only installation admins import\n" +
+		"from them."
+	if !grant {
+		name = "connection revoke"
+		about = "Takes a project's grant of a connection back. Media already imported\n" +
+			"stay; new imports from the connection are refused."
+	}
+	fs := newFlags(env, name, name+" --project P [flags] NAME", about)
+	var (
+		state   stateFlags
+		project string
+	)
+	state.register(fs)
+	fs.StringVar(&project, "project", "", "project name (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := needArgs(fs, 1, "the connection name"); err != nil {
+		return err
+	}
+	if project == "" {
+		return fmt.Errorf("--project is required: name the project")
+	}
+
+	a, users, err := openUsers(ctx, env, state)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if !grant {
+		if err := users.RevokeConnection(ctx, fs.Arg(0), project); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "project %q may no longer import from connection %q\n",
+			project, fs.Arg(0))
+		return nil
+	}
+	if err := users.GrantConnection(ctx, fs.Arg(0), project); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "admins of project %q may import from connection %q\n", project,
+		fs.Arg(0))
+	return nil
 }
 
 func runConnectionAdd(ctx context.Context, env Env, args []string) error {
@@ -141,22 +195,44 @@ func runConnectionList(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
+	granted := make([][]string, len(conns))
+	for i, c := range conns {
+		if granted[i], err = grantedProjects(ctx, a.Store, c); err != nil {
+			return err
+		}
+	}
+
 	if asJSON {
 		out := make([]map[string]any, len(conns))
 		for i, c := range conns {
 			out[i] = map[string]any{"name": c.Name, "provider": c.Provider, "where": where(c),
-				"revision": c.Revision}
+				"revision": c.Revision, "projects": granted[i]}
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPROVIDER\tWHERE")
-	for _, c := range conns {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Provider, where(c))
+	fmt.Fprintln(tw, "NAME\tPROVIDER\tWHERE\tGRANTED TO")
+	for i, c := range conns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Provider, where(c),
+			strings.Join(granted[i], ","))
 	}
 	return tw.Flush()
+}
+
+// grantedProjects returns the names of the projects whose admins may
+// import from c.
+func grantedProjects(ctx context.Context, st mediasign.Store, c *mediasign.Connection) ([]string, error) {
+	ps, err := st.ListConnectionGrants(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return names, nil
 }
 
 // where describes what a connection points at, without secrets.

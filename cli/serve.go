@@ -103,7 +103,7 @@ func serve(ctx context.Context, env Env, a *app.App, mediaDir string) error {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Options{Service: a.Service, Auth: au,
 			Files: a.FilesHandler(), Clock: a.Clock, Logger: a.Logger, Metrics: a.Metrics,
-			Version: Version}),
+			Version: Version, Checks: readyChecks(a), RequestTimeout: a.Config.RequestTimeout}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -135,6 +135,19 @@ func runServer(ctx context.Context, srv *http.Server, ln net.Listener) error {
 		return fmt.Errorf("serve http: %w", err)
 	}
 	return nil
+}
+
+// readyChecks are the dependencies readiness reports besides the database:
+// Redis, when configured, which the service can do without.
+func readyChecks(a *app.App) []httpapi.ReadyCheck {
+	if a.Config.Redis.URL == "" {
+		return nil
+	}
+	return []httpapi.ReadyCheck{{Name: "redis", Optional: true,
+		Check: func(ctx context.Context) error {
+			_, err := a.Cache.CheckShared(ctx)
+			return err
+		}}}
 }
 
 func purgeLoop(ctx context.Context, a *app.App) {

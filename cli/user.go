@@ -9,11 +9,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/mediasign/mediasign"
 	"github.com/mediasign/mediasign/app"
 	"github.com/mediasign/mediasign/auth"
 )
 
-const userUsage = "Usage: mediasign user add|list|remove|passwd [flags]"
+const userUsage = "Usage: mediasign user add|list|remove|passwd|admin|unadmin [flags]"
 
 func runUser(ctx context.Context, env Env, args []string) error {
 	sub := ""
@@ -29,6 +30,10 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		return runUserRemove(ctx, env, args[1:])
 	case "passwd":
 		return runUserPasswd(ctx, env, args[1:])
+	case "admin":
+		return runUserAdmin(ctx, env, args[1:], true)
+	case "unadmin":
+		return runUserAdmin(ctx, env, args[1:], false)
 	case "-h", "--help", "help":
 		fmt.Fprintln(env.Stdout, userUsage)
 		return nil
@@ -43,7 +48,11 @@ func openUsers(ctx context.Context, env Env, state stateFlags) (*app.App, *auth.
 	if err != nil {
 		return nil, nil, err
 	}
-	return a, auth.NewUsers(a.Store, auth.UsersOptions{Clock: a.Clock,
+	signIn := mediasign.SignInPassword
+	if a.Config.OAuth2.Enabled {
+		signIn = mediasign.SignInOAuth2
+	}
+	return a, auth.NewUsers(a.Store, auth.UsersOptions{SignIn: signIn, Clock: a.Clock,
 		Logger: a.Logger.With("component", "auth")}), nil
 }
 
@@ -203,6 +212,43 @@ func runUserPasswd(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "password of %q changed; their sessions have ended\n", fs.Arg(0))
 	if generated {
 		fmt.Fprintf(env.Stdout, "password (shown once, keep it): %s\n", password)
+	}
+	return nil
+}
+
+func runUserAdmin(ctx context.Context, env Env, args []string, admin bool) error {
+	name := "user admin"
+	about := "Makes a user an installation admin, who may do everything in every\n" +
+		"project and manage connections, projects and users."
+	if !admin {
+		name = "user unadmin"
+		about = "Takes the installation admin role from a user; the API tokens they\n" +
+			"made above their role in a project stop working. The last installation\n" +
+			"admin who can sign in keeps the role."
+	}
+	fs := newFlags(env, name, name+" [flags] NAME", about)
+	var state stateFlags
+	state.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := needArgs(fs, 1, "the user name"); err != nil {
+		return err
+	}
+
+	a, users, err := openUsers(ctx, env, state)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := users.SetInstallAdmin(ctx, fs.Arg(0), admin)
+	if err != nil {
+		return err
+	}
+	if admin {
+		fmt.Fprintf(env.Stdout, "%q is an installation admin\n", u.Name)
+	} else {
+		fmt.Fprintf(env.Stdout, "%q is no longer an installation admin\n", u.Name)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,6 +18,10 @@ const (
 	EnvOAuth2Audience   = "OAUTH2_AUDIENCE"
 	EnvOAuth2Algorithms = "OAUTH2_ALGORITHMS"
 	EnvOAuth2RoleClaim  = "OAUTH2_ROLE_CLAIM"
+
+	// EnvTrustedProxies lists the networks (CIDR) or addresses of reverse
+	// proxies whose X-Forwarded-For header names the client.
+	EnvTrustedProxies = "MEDIASIGN_TRUSTED_PROXIES"
 
 	// DefaultSessionTTL is how long a sign-in lasts when nothing is set.
 	DefaultSessionTTL = 24 * time.Hour
@@ -77,6 +82,12 @@ func (c *Config) loadAuth(lookup func(string) (string, bool)) error {
 		}
 	}
 
+	if v, ok := lookup(EnvTrustedProxies); ok {
+		proxies, err := ParseTrustedProxies(v)
+		errs = append(errs, err)
+		c.TrustedProxies = proxies
+	}
+
 	if v, ok := lookup(EnvSessionTTL); ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
@@ -115,4 +126,48 @@ func (c *Config) validateAuth() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ParseTrustedProxies reads a comma-separated list of networks in CIDR
+// notation (10.0.0.0/8, fd00::/8) or single addresses, and returns each as
+// a network. It names every entry that is neither.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var (
+		out  []netip.Prefix
+		errs []error
+	)
+	for _, entry := range strings.Split(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		p, err := parseProxy(entry)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s names %q: give networks such as 10.0.0.0/8 "+
+				"or addresses such as 192.0.2.10, separated by commas", EnvTrustedProxies, entry))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, errors.Join(errs...)
+}
+
+// parseProxy parses one network or address; an address is a network of one.
+func parseProxy(entry string) (netip.Prefix, error) {
+	if strings.Contains(entry, "/") {
+		p, err := netip.ParsePrefix(entry)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(entry)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +45,16 @@ type Config struct {
 	// SQLite file in DataDir.
 	DatabaseURL string
 
+	// Pool sizes the connection pool of a PostgreSQL database.
+	Pool DatabasePool
+
+	// Redis configures the URL cache tier that replicas share.
+	Redis Redis
+
+	// RequestTimeout bounds each HTTP request, imports and export downloads
+	// excepted.
+	RequestTimeout time.Duration
+
 	// PublicURL is how clients reach this service; local URLs point at it.
 	PublicURL string
 
@@ -58,6 +68,10 @@ type Config struct {
 	// BehindHTTPS marks session cookies Secure on plain HTTP requests, for a
 	// service behind a TLS-terminating proxy.
 	BehindHTTPS bool
+
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header names the client.
+	TrustedProxies []netip.Prefix
 
 	// SessionTTL is how long a sign-in lasts in session mode.
 	SessionTTL time.Duration
@@ -75,7 +89,8 @@ type Config struct {
 func Default() Config {
 	return Config{Listen: DefaultListen, DataDir: DefaultDataDir, LogLevel: "info",
 		LogFormat: "text", MemoryCacheEntries: 100_000, Policy: urlcache.DefaultPolicy(),
-		SessionTTL: DefaultSessionTTL}
+		SessionTTL: DefaultSessionTTL, Pool: DefaultDatabasePool(),
+		RequestTimeout: DefaultRequestTimeout}
 }
 
 // Load reads the settings from the environment through lookup, on top of
@@ -104,7 +119,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		c.MemoryCacheEntries = n
 	}
 
-	errs = append(errs, c.loadAuth(lookup))
+	errs = append(errs, c.loadAuth(lookup), c.loadScale(lookup))
 
 	p, err := urlcache.ParsePolicy(lookup)
 	errs = append(errs, err)
@@ -120,7 +135,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s (or --data-dir) is empty: give a directory", EnvDataDir))
 	}
 	errs = append(errs, c.validateDatabase(), c.validatePublicURL(), c.validateToken(),
-		c.validateAuth())
+		c.validateAuth(), c.validateScale())
 	if c.MemoryCacheEntries < 0 || c.MemoryCacheEntries > maxMemoryCached {
 		errs = append(errs, fmt.Errorf("%s=%d is out of range: give 0 to %d",
 			EnvMemoryCache, c.MemoryCacheEntries, maxMemoryCached))
@@ -133,21 +148,6 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Policy.Validate())
 	return errors.Join(errs...)
-}
-
-func (c *Config) validateDatabase() error {
-	if c.DatabaseURL == "" {
-		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "mediasign.db")
-		return nil
-	}
-	scheme, _, _ := strings.Cut(c.DatabaseURL, "://")
-	if scheme != "sqlite" {
-		return fmt.Errorf("%s has scheme %q: this build supports sqlite://PATH", EnvDatabaseURL, scheme)
-	}
-	if strings.TrimPrefix(c.DatabaseURL, "sqlite://") == "" {
-		return fmt.Errorf("%s=sqlite:// names no file: give sqlite://PATH", EnvDatabaseURL)
-	}
-	return nil
 }
 
 // SQLitePath returns the database file of a sqlite:// database URL.

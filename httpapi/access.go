@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/mediasign/mediasign"
@@ -24,10 +25,14 @@ type rule struct {
 
 	// role is the least role needed in the project that project finds.
 	role    mediasign.Role
-	project func(s *Server, r *http.Request) (*mediasign.Project, error)
+	project *finder
 
 	// perItem routes check each item they touch themselves.
 	perItem bool
+
+	// signerSecret routes are for custom URL signers, which send the
+	// introspection secret instead of a user's credentials.
+	signerSecret bool
 }
 
 var (
@@ -35,16 +40,40 @@ var (
 	signedIn     = rule{}
 	installAdmin = rule{installAdmin: true}
 	eachItem     = rule{perItem: true}
+	signerSecret = rule{signerSecret: true}
 )
 
 // inProject needs role min in the project of the request.
-func inProject(min mediasign.Role, find func(s *Server, r *http.Request) (*mediasign.Project, error)) rule {
-	return rule{role: min, project: find}
+func inProject(min mediasign.Role, f *finder) rule {
+	return rule{role: min, project: f}
 }
 
 // managesProject is for people (not API tokens) who are admins of the
 // project named in the path.
 var managesProject = rule{usersOnly: true, role: mediasign.RoleAdmin, project: projectInPath}
+
+// finder finds the project a request acts in, through the resource the
+// path names.
+type finder struct {
+	// find returns the project, or missing's error when the resource does
+	// not exist.
+	find func(s *Server, r *http.Request) (*mediasign.Project, error)
+
+	// missing is the answer for a resource that does not exist. Callers
+	// who may not view the project get it too, so that an answer never
+	// tells them whether a resource exists elsewhere.
+	missing func(r *http.Request) error
+}
+
+// lookup returns the project of the request, answering a missing resource
+// with f.missing.
+func (f *finder) lookup(s *Server, r *http.Request) (*mediasign.Project, error) {
+	p, err := f.find(s, r)
+	if mediasign.ErrorCode(err) == mediasign.CodeNotFound {
+		return nil, f.missing(r)
+	}
+	return p, err
+}
 
 // handlerFunc is a handler that returns its error for one place to answer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -76,6 +105,9 @@ func (s *Server) admit(r *http.Request, rl rule) (context.Context, error) {
 	if rl.public {
 		return r.Context(), nil
 	}
+	if rl.signerSecret {
+		return r.Context(), s.checkSignerSecret(r)
+	}
 	c, err := s.auth.Authenticate(r)
 	if err != nil {
 		return nil, err
@@ -96,11 +128,15 @@ func (s *Server) admit(r *http.Request, rl rule) (context.Context, error) {
 		}
 	}
 	if rl.project != nil {
-		p, err := rl.project(s, r.WithContext(ctx))
+		p, err := rl.project.lookup(s, r.WithContext(ctx))
 		if err != nil {
 			return nil, err
 		}
-		if err := s.auth.Require(ctx, c, p, rl.role); err != nil {
+		err = s.auth.Require(ctx, c, p, rl.role)
+		if errors.Is(err, auth.ErrNoRole) {
+			return nil, rl.project.missing(r)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -114,31 +150,55 @@ func caller(r *http.Request) mediasign.Caller {
 }
 
 // projectInPath finds the project named by the {project} path value.
-func projectInPath(s *Server, r *http.Request) (*mediasign.Project, error) {
-	return s.project(r)
+var projectInPath = &finder{
+	find: func(s *Server, r *http.Request) (*mediasign.Project, error) { return s.project(r) },
+	missing: func(r *http.Request) error {
+		return mediasign.NotFoundf("project %q not found", r.PathValue("project"))
+	},
 }
 
 // projectOfDataset finds the project of the {id} dataset.
-func projectOfDataset(s *Server, r *http.Request) (*mediasign.Project, error) {
-	d, err := s.dataset(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.svc.Store().Project(r.Context(), d.ProjectID)
+var projectOfDataset = &finder{
+	find: func(s *Server, r *http.Request) (*mediasign.Project, error) {
+		d, err := s.dataset(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.svc.Store().Project(r.Context(), d.ProjectID)
+	},
+	missing: func(r *http.Request) error { return missingID("dataset", r) },
 }
 
 // projectOfMedia finds the project of the {id} media file.
-func projectOfMedia(s *Server, r *http.Request) (*mediasign.Project, error) {
-	id, err := service.ParseID("media", r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	return s.svc.Store().ProjectOfMedia(r.Context(), id)
+var projectOfMedia = &finder{
+	find: func(s *Server, r *http.Request) (*mediasign.Project, error) {
+		id, err := service.ParseID("media", r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return s.svc.Store().ProjectOfMedia(r.Context(), id)
+	},
+	missing: func(r *http.Request) error { return missingID("media", r) },
 }
 
+// missingID answers for the {id} of what that does not exist, or that the
+// caller may not know of.
+func missingID(what string, r *http.Request) error {
+	id, err := service.ParseID(what, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return mediasign.NotFoundf("%s %d not found", what, id)
+}
+
+// missingMedia answers for a media file of a batch that does not exist, or
+// that the caller may not view.
+func missingMedia(id int64) error { return mediasign.NotFoundf("media %d not found", id) }
+
 // deniedMedia checks the caller's view right on each media file of a batch
-// and returns, by position, the refusals. Ids that are 0 or do not exist
-// are left for the service to answer.
+// and returns, by position, the refusals: one answer, not found, both for
+// media that do not exist and for media of projects the caller may not
+// view. Ids that are 0 (malformed) are left out.
 func (s *Server) deniedMedia(ctx context.Context, ids []int64) (map[int]error, error) {
 	refs, err := s.svc.Store().MediaBatch(ctx, ids)
 	if err != nil {
@@ -153,8 +213,12 @@ func (s *Server) deniedMedia(ctx context.Context, ids []int64) (map[int]error, e
 	allowed := make(map[int64]bool) // by dataset
 	denied := make(map[int]error)
 	for i, id := range ids {
+		if id == 0 {
+			continue
+		}
 		ds, ok := datasetOf[id]
 		if !ok {
+			denied[i] = missingMedia(id)
 			continue
 		}
 		if _, known := allowed[ds]; !known {
@@ -163,8 +227,7 @@ func (s *Server) deniedMedia(ctx context.Context, ids []int64) (map[int]error, e
 			}
 		}
 		if !allowed[ds] {
-			denied[i] = &mediasign.Error{Code: mediasign.CodeForbidden,
-				Message: "you may not view media of this project"}
+			denied[i] = missingMedia(id)
 		}
 	}
 	return denied, nil

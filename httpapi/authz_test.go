@@ -19,6 +19,8 @@ const (
 	needAdminP               // admin of project p, token or person
 	needManageP              // admin of project p, a person
 	needInstall              // installation admin
+	needEditP                // editor of project p
+	needSecret               // the signer introspection secret, which no caller here has
 )
 
 // routeCase is one request to a route.
@@ -54,6 +56,10 @@ var routeCases = []routeCase{
 		`{"name":"fake","provider":"fake"}`, needInstall},
 	{"POST /api/v1/connections/{name}/test", "POST", "/api/v1/connections/fake/test?bucket=b", "",
 		needInstall},
+	{"PUT /api/v1/connections/{name}/projects/{project}", "PUT",
+		"/api/v1/connections/fake/projects/other", "", needInstall},
+	{"DELETE /api/v1/connections/{name}/projects/{project}", "DELETE",
+		"/api/v1/connections/fake/projects/other", "", needInstall},
 
 	{"GET /api/v1/projects", "GET", "/api/v1/projects", "", needSignedIn},
 	{"POST /api/v1/projects", "POST", "/api/v1/projects", `{"name":"new"}`, needInstall},
@@ -64,12 +70,18 @@ var routeCases = []routeCase{
 	{"GET /api/v1/datasets/{id}/media", "GET", "/api/v1/datasets/1/media", "", needViewP},
 	{"POST /api/v1/datasets/{id}/imports", "POST", "/api/v1/datasets/1/imports",
 		`{"connection":"fake","bucket":"b"}`, needAdminP},
+	{"POST /api/v1/datasets/{id}/uploads", "POST", "/api/v1/datasets/1/uploads",
+		`{"key":"uploads/new.jpg"}`, needEditP},
+	{"POST /api/v1/signer/introspect", "POST", "/api/v1/signer/introspect",
+		`{"session_id":"x"}`, needSecret},
 
 	{"GET /api/v1/users", "GET", "/api/v1/users", "", needInstall},
 	{"POST /api/v1/users", "POST", "/api/v1/users", `{"name":"new-user","password":"password-2"}`,
 		needInstall},
 	{"PUT /api/v1/users/{name}/password", "PUT", "/api/v1/users/victim/password",
 		`{"password":"password-3"}`, needInstall},
+	{"PUT /api/v1/users/{name}", "PUT", "/api/v1/users/victim", `{"installation_admin":false}`,
+		needInstall},
 	{"DELETE /api/v1/users/{name}", "DELETE", "/api/v1/users/victim", "", needInstall},
 
 	{"GET /api/v1/projects/{project}/members", "GET", "/api/v1/projects/p/members", "", needManageP},
@@ -82,6 +94,16 @@ var routeCases = []routeCase{
 		`{"name":"made","role":"viewer"}`, needManageP},
 	{"DELETE /api/v1/projects/{project}/tokens/{id}", "DELETE", "/api/v1/projects/p/tokens/999",
 		"", needManageP},
+
+	{"POST /api/v1/projects/{project}/exports", "POST", "/api/v1/projects/p/exports",
+		`{"datasets":["no-such-dataset"]}`, needAdminP},
+	{"GET /api/v1/projects/{project}/exports", "GET", "/api/v1/projects/p/exports", "", needAdminP},
+	{"GET /api/v1/projects/{project}/exports/{id}", "GET", "/api/v1/projects/p/exports/999", "",
+		needAdminP},
+	{"GET /api/v1/projects/{project}/exports/{id}/file", "GET",
+		"/api/v1/projects/p/exports/999/file", "", needAdminP},
+	{"DELETE /api/v1/projects/{project}/exports/{id}", "DELETE", "/api/v1/projects/p/exports/999",
+		"", needAdminP},
 
 	// Last: it ends the sessions of the callers.
 	{"POST /api/v1/logout", "POST", "/api/v1/logout", ``, needNothing},
@@ -96,11 +118,30 @@ type callerCase struct {
 	install bool
 }
 
+// refusal returns the status that c gets from a route that needs n and
+// refuses c: 401 without credentials, 404 where c may not view project p
+// (as if the resource were missing), 403 otherwise.
+func (c callerCase) refusal(n need) int {
+	switch {
+	case c.prepare == nil:
+		return http.StatusUnauthorized
+	case n == needManageP && !c.person:
+		return http.StatusForbidden // API tokens are refused before the project is looked at
+	case (n == needViewP || n == needEditP || n == needAdminP || n == needManageP) && c.role == "":
+		return http.StatusNotFound
+	}
+	return http.StatusForbidden
+}
+
 // allowed reports whether c may call a route that needs n.
 func (c callerCase) allowed(n need) bool {
 	switch n {
 	case needNothing:
 		return true
+	case needSecret:
+		return false
+	case needEditP:
+		return c.install || c.role.AtLeast(mediasign.RoleEditor)
 	case needSignedIn:
 		return c.prepare != nil
 	case needViewP:
@@ -136,8 +177,9 @@ func (f *fixture) callers() []callerCase {
 }
 
 // TestAuthorizationTable sends every route's request as every kind of
-// caller. Refused callers get 401 (no credentials) or 403, and the storage
-// double proves nothing was signed, listed or checked for them.
+// caller. Refused callers get 401 (no credentials), 404 (no role in the
+// project, as if the resource did not exist) or 403, and the storage double
+// proves nothing was signed, listed or checked for them.
 func TestAuthorizationTable(t *testing.T) {
 	f := newFixture(t, auth.Options{})
 	callers := f.callers()
@@ -155,10 +197,7 @@ func TestAuthorizationTable(t *testing.T) {
 					}
 					return
 				}
-				want := http.StatusForbidden
-				if c.prepare == nil {
-					want = http.StatusUnauthorized
-				}
+				want := c.refusal(rc.need)
 				if got != want {
 					t.Fatalf("= %d %s, want %d", got, body, want)
 				}
@@ -203,8 +242,8 @@ func TestBatchChecksEachItem(t *testing.T) {
 		wantSigns int64
 		want      [2]string
 	}{
-		{"outsider", 0, [2]string{"forbidden", "forbidden"}},
-		{"viewer", 2, [2]string{"", "forbidden"}}, // the file and its thumbnail
+		{"outsider", 0, [2]string{"not_found", "not_found"}},
+		{"viewer", 2, [2]string{"", "not_found"}}, // the file and its thumbnail
 	} {
 		before := f.storage.signs.Load()
 		resp, body := f.do("POST", "/api/v1/media/urls", `{"ids":[1,2]}`,

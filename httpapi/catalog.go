@@ -164,6 +164,13 @@ func (s *Server) importMedia(w http.ResponseWriter, r *http.Request) error {
 	if in.Connection == "" {
 		return mediasign.Invalidf(`"connection" is required: name the connection to import from`)
 	}
+	p, err := s.svc.Store().Project(r.Context(), d.ProjectID)
+	if err != nil {
+		return err
+	}
+	if err := s.auth.RequireImportFrom(r.Context(), caller(r), p, in.Connection); err != nil {
+		return err
+	}
 	res, err := s.svc.Import(r.Context(), service.ImportRequest{DatasetID: d.ID,
 		Connection: in.Connection, Bucket: in.Bucket, Prefix: in.Prefix,
 		ThumbPrefix: in.ThumbPrefix, AllFiles: in.AllFiles})

@@ -55,7 +55,7 @@ func (c *countingStorage) calls() [3]int64 {
 
 // fixture is a Server over a real SQLite store and the counting storage,
 // with two projects: "p" (dataset 1, media 1 with a thumbnail) and "other"
-// (dataset 2, media 2).
+// (dataset 2, media 2). The connection "fake" is granted to "p" only.
 type fixture struct {
 	t       testing.TB
 	srv     *httptest.Server
@@ -137,6 +137,9 @@ func (f *fixture) seed(svc *service.Service) {
 		}
 		_, err = f.store.AddMedia(ctx, []mediasign.MediaFile{file})
 		must(f.t, err)
+		if i == 0 {
+			must(f.t, f.store.GrantConnection(ctx, conn.ID, p.ID))
+		}
 	}
 }
 

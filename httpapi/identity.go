@@ -12,6 +12,7 @@ import (
 func (s *Server) identityRoutes() {
 	s.handle("GET /api/v1/users", installAdmin, s.listUsers)
 	s.handle("POST /api/v1/users", installAdmin, s.addUser)
+	s.handle("PUT /api/v1/users/{name}", installAdmin, s.updateUser)
 	s.handle("DELETE /api/v1/users/{name}", installAdmin, s.removeUser)
 	s.handle("PUT /api/v1/users/{name}/password", signedIn, s.setPassword)
 
@@ -129,6 +130,29 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// userUpdate is what PUT /api/v1/users/{name} may change.
+type userUpdate struct {
+	InstallationAdmin *bool `json:"installation_admin"`
+}
+
+// updateUser grants or takes the installation admin flag. The last
+// installation admin who can sign in keeps it.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var in userUpdate
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.InstallationAdmin == nil {
+		return mediasign.Invalidf(`send {"installation_admin": true} or false`)
+	}
+	u, err := s.auth.Users().SetInstallAdmin(r.Context(), r.PathValue("name"), *in.InstallationAdmin)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
+}
+
 func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.auth.Users().Remove(r.Context(), r.PathValue("name")); err != nil {
 		return err
@@ -142,8 +166,9 @@ type passwordInput struct {
 	CurrentPassword string `json:"current_password"`
 }
 
-// setPassword lets installation admins set any password and users their
-// own, with their current one. Every session of the user ends.
+// setPassword lets users change their own password, with their current
+// one, and installation admins set the password of anyone else. Every
+// session of the user ends.
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	var in passwordInput
 	if err := decode(w, r, &in); err != nil {
@@ -156,13 +181,15 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
+	// An installation admin, too, gives their own current password, so a
+	// stolen session cannot take over the account for good.
 	self := c.UserID != 0 && c.UserID == u.ID
 	switch {
 	case !self && !c.InstallAdmin:
 		return &mediasign.Error{Code: mediasign.CodeForbidden,
 			Message: "you may change only your own password"}
-	case self && !c.InstallAdmin:
-		if err := users.CheckCurrentPassword(r.Context(), u, in.CurrentPassword); err != nil {
+	case self:
+		if err := s.auth.CheckCurrentPassword(r, u, in.CurrentPassword); err != nil {
 			return err
 		}
 	}

@@ -19,11 +19,15 @@ type urlAnswer struct {
 	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
 	ThumbURL       string     `json:"thumb_url,omitempty"`
 	ThumbExpiresAt *time.Time `json:"thumb_expires_at,omitempty"`
-	Error          *apiError  `json:"error,omitempty"`
+
+	// Stale says a URL was served below the minimum validity because the
+	// storage's signer failed: it works, for less long than usual.
+	Stale bool      `json:"stale,omitempty"`
+	Error *apiError `json:"error,omitempty"`
 }
 
 func answerOf(u service.MediaURLs) urlAnswer {
-	a := urlAnswer{ID: u.ID, URL: u.URL, ExpiresAt: utc(u.ExpiresAt)}
+	a := urlAnswer{ID: u.ID, URL: u.URL, ExpiresAt: utc(u.ExpiresAt), Stale: u.Stale}
 	if u.ThumbURL != "" {
 		a.ThumbURL, a.ThumbExpiresAt = u.ThumbURL, utc(u.ThumbExpiresAt)
 	}
@@ -128,6 +132,10 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// staleHeader marks a redirect to a URL served below the minimum validity
+// because the storage's signer failed.
+const staleHeader = "X-Mediasign-Stale"
+
 // redirect answers 302 to a signed URL. The answer may be cached only while
 // the URL stays servable, so a cached redirect never hands out a URL with
 // less than the minimum validity left.
@@ -150,6 +158,9 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "private, max-age="+strconv.FormatInt(secs, 10))
 	} else {
 		w.Header().Set("Cache-Control", "no-store")
+	}
+	if res.Stale {
+		w.Header().Set(staleHeader, "true")
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Location", res.URL)

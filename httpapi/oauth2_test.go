@@ -79,9 +79,11 @@ func TestOAuth2Mode(t *testing.T) {
 	}}
 	f = newFixture(t, auth.Options{Mode: auth.ModeOAuth2, Verifier: verifier, SyncRoles: true})
 	now := f.clock.Now()
+	issued := now.Add(-time.Minute)
 	alice := func(roles map[string]string) string {
-		return iss.token(t, now, map[string]any{"sub": "sub-alice", "email": "alice@example.com",
-			"mediasign_roles": roles})
+		issued = issued.Add(time.Second) // each token newer than the last
+		return iss.token(t, issued, map[string]any{"sub": "sub-alice", "email": "alice@example.com",
+			"email_verified": true, "mediasign_roles": roles})
 	}
 
 	var me struct {
@@ -100,8 +102,8 @@ func TestOAuth2Mode(t *testing.T) {
 	if got := f.status("GET", "/m/1", "", viewer); got != 302 {
 		t.Errorf("viewer by claim: /m/1 = %d, want 302", got)
 	}
-	if got := f.status("GET", "/m/2", "", viewer); got != 403 {
-		t.Errorf("viewer by claim: /m/2 of another project = %d, want 403", got)
+	if got := f.status("GET", "/m/2", "", viewer); got != 404 {
+		t.Errorf("viewer by claim: /m/2 of another project = %d, want 404", got)
 	}
 	if got := f.status("GET", "/api/v1/projects/p/members", "", viewer); got != 403 {
 		t.Errorf("viewer by claim: members = %d, want 403", got)
@@ -110,8 +112,8 @@ func TestOAuth2Mode(t *testing.T) {
 	if got := f.status("GET", "/api/v1/projects/p/members", "", admin); got != 200 {
 		t.Errorf("new token with admin claim: members = %d, want 200", got)
 	}
-	if got := f.status("GET", "/m/1", "", bearer(alice(nil))); got != 403 {
-		t.Errorf("token without roles: /m/1 = %d, want 403 (claim roles dropped)", got)
+	if got := f.status("GET", "/m/1", "", bearer(alice(nil))); got != 404 {
+		t.Errorf("token without roles: /m/1 = %d, want 404 (claim roles dropped)", got)
 	}
 
 	before := f.storage.calls()
@@ -157,4 +159,94 @@ func (l *lazyVerifier) Verify(ctx context.Context, raw string) (*auth.ExternalCl
 		return nil, l.err
 	}
 	return l.v.Verify(ctx, raw)
+}
+
+// oauth2Fixture is a fixture in OAuth2 mode with a role claim, and its
+// test provider.
+func oauth2Fixture(t *testing.T) (*fixture, *testIssuer) {
+	t.Helper()
+	iss := newTestIssuer(t)
+	var f *fixture
+	verifier := &lazyVerifier{build: func() (*oidc.Verifier, error) {
+		return oidc.New(context.Background(), oidc.Config{Issuer: iss.srv.URL,
+			Audience: "mediasign", RoleClaim: "mediasign_roles", Clock: f.clock})
+	}}
+	f = newFixture(t, auth.Options{Mode: auth.ModeOAuth2, Verifier: verifier, SyncRoles: true})
+	return f, iss
+}
+
+// TestOlderTokenKeepsRemovedRoles checks that a token issued before the one
+// whose roles were last applied cannot bring back a role the provider
+// removed since, whether it has an issue time or only an expiry.
+func TestOlderTokenKeepsRemovedRoles(t *testing.T) {
+	f, iss := oauth2Fixture(t)
+	now := f.clock.Now()
+	members := "/api/v1/projects/p/members"
+
+	for _, withIAT := range []bool{true, false} {
+		sub := "sub-with-iat"
+		if !withIAT {
+			sub = "sub-without-iat"
+		}
+		tok := func(issued time.Time, role string) func(*http.Request) {
+			claims := map[string]any{"sub": sub, "mediasign_roles": map[string]string{"p": role}}
+			if !withIAT {
+				claims["iat"] = nil
+			}
+			return bearer(iss.token(t, issued, claims))
+		}
+
+		if got := f.status("GET", members, "", tok(now.Add(-20*time.Minute), "admin")); got != 200 {
+			t.Fatalf("iat %v: admin by claim: members = %d, want 200", withIAT, got)
+		}
+		if got := f.status("GET", members, "", tok(now.Add(-time.Minute), "viewer")); got != 403 {
+			t.Fatalf("iat %v: newer token without admin: members = %d, want 403", withIAT, got)
+		}
+		for name, old := range map[string]func(*http.Request){
+			"older token":                 tok(now.Add(-10*time.Minute), "admin"),
+			"same-time token, other role": tok(now.Add(-time.Minute), "admin"),
+		} {
+			if got := f.status("GET", members, "", old); got != 403 {
+				t.Errorf("iat %v: %s with the admin claim: members = %d, want 403", withIAT, name, got)
+			}
+		}
+		if got := f.status("GET", members, "", tok(now, "admin")); got != 200 {
+			t.Errorf("iat %v: newest token with the admin claim: members = %d, want 200", withIAT, got)
+		}
+	}
+}
+
+// TestOAuth2NamesNeedVerifiedEmail checks how users made from tokens are
+// named: an email counts only when the provider verified it, a name that
+// exists in any case or width is never taken, and names are stored in
+// their compatibility-normalized form.
+func TestOAuth2NamesNeedVerifiedEmail(t *testing.T) {
+	f, iss := oauth2Fixture(t)
+	f.addUser("dave", "")
+	now := f.clock.Now()
+
+	for _, tc := range []struct {
+		claims map[string]any
+		prefix string // the name, or its start followed by "-" and a suffix
+	}{
+		{map[string]any{"sub": "s1", "email": "boss@example.com"}, "user"},
+		{map[string]any{"sub": "s2", "email": "boss@example.com", "email_verified": false}, "user"},
+		{map[string]any{"sub": "s3", "email": "eve@example.com", "email_verified": true},
+			"eve@example.com"},
+		{map[string]any{"sub": "s4", "preferred_username": "ＣＡＲＯＬ"}, "CAROL"},
+		{map[string]any{"sub": "s5", "preferred_username": "ＤＡＶＥ"}, "DAVE"},
+	} {
+		_, body := f.do("GET", "/api/v1/me", "", bearer(iss.token(t, now, tc.claims)))
+		var me struct {
+			User struct {
+				Name string `json:"name"`
+			} `json:"user"`
+		}
+		must(t, json.Unmarshal(body, &me))
+		got := me.User.Name
+		exact := tc.prefix != "user" && tc.prefix != "DAVE"
+		if (exact && got != tc.prefix) || (!exact && !strings.HasPrefix(got, tc.prefix+"-")) {
+			t.Errorf("claims %v: user %q, want %q or %q-SUFFIX", tc.claims, got, tc.prefix, tc.prefix)
+		}
+	}
 }

@@ -44,6 +44,8 @@ func status(code mediasign.Code) int {
 		return http.StatusForbidden
 	case mediasign.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case mediasign.CodeBadGateway:
+		return http.StatusBadGateway
 	case mediasign.CodeRateLimited:
 		return http.StatusTooManyRequests
 	}

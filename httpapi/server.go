@@ -15,6 +15,7 @@ import (
 
 	"github.com/mediasign/mediasign"
 	"github.com/mediasign/mediasign/auth"
+	"github.com/mediasign/mediasign/export"
 	"github.com/mediasign/mediasign/metrics"
 	"github.com/mediasign/mediasign/service"
 )
@@ -33,6 +34,16 @@ type Options struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	Version string
+
+	// Checks are what readiness reports besides the database.
+	Checks []ReadyCheck
+
+	// RequestTimeout bounds each request but the long-running ones; 0
+	// means no bound.
+	RequestTimeout time.Duration
+
+	// Exports runs export jobs; the export routes answer 503 without it.
+	Exports *export.Manager
 }
 
 // Server is the HTTP face of a Service.
@@ -43,6 +54,9 @@ type Server struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	version string
+	checks  []ReadyCheck
+	timeout time.Duration
+	exports *export.Manager
 	mux     *http.ServeMux
 
 	// rules holds the access rule of every route, by pattern.
@@ -56,6 +70,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{svc: opts.Service, auth: opts.Auth, clock: opts.Clock,
 		logger: discardLogger(opts.Logger), metrics: opts.Metrics, version: opts.Version,
+		checks: opts.Checks, timeout: opts.RequestTimeout, exports: opts.Exports,
 		mux: http.NewServeMux(), rules: make(map[string]rule)}
 	s.routes(opts.Files)
 	return s
@@ -88,6 +103,9 @@ func (s *Server) routes(files http.Handler) {
 	s.handle("GET /api/v1/connections/{name}", installAdmin, s.getConnection)
 	s.handle("PUT /api/v1/connections/{name}", installAdmin, s.updateConnection)
 	s.handle("POST /api/v1/connections/{name}/test", installAdmin, s.testConnection)
+	s.handle("PUT /api/v1/connections/{name}/projects/{project}", installAdmin, s.grantConnection)
+	s.handle("DELETE /api/v1/connections/{name}/projects/{project}", installAdmin,
+		s.revokeConnection)
 
 	s.handle("GET /api/v1/projects", eachItem, s.listProjects)
 	s.handle("POST /api/v1/projects", installAdmin, s.addProject)
@@ -100,8 +118,12 @@ func (s *Server) routes(files http.Handler) {
 		inProject(mediasign.RoleViewer, projectOfDataset), s.listMedia)
 	s.handle("POST /api/v1/datasets/{id}/imports",
 		inProject(mediasign.RoleAdmin, projectOfDataset), s.importMedia)
+	s.handle("POST /api/v1/datasets/{id}/uploads",
+		inProject(mediasign.RoleEditor, projectOfDataset), s.createUpload)
 
 	s.identityRoutes()
+	s.signerRoutes()
+	s.exportRoutes()
 }
 
 // noRoute answers an API request that matches no route in JSON: 405 with
@@ -136,7 +158,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID()
 	rec.Header().Set("X-Request-Id", id)
 
-	if _, pattern := s.mux.Handler(r); pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
+	_, pattern := s.mux.Handler(r)
+	r, cancel := s.bounded(r, pattern)
+	defer cancel()
+	if pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
 		s.noRoute(rec, r)
 	} else {
 		s.mux.ServeHTTP(rec, r)
@@ -183,17 +208,6 @@ func requestID() string {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Store().Ping(r.Context()); err != nil {
-		s.logger.WarnContext(r.Context(), "readiness check failed", "error", err)
-		writeJSON(w, http.StatusServiceUnavailable,
-			map[string]any{"status": "unavailable", "checks": map[string]string{"database": "down"}})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready",
-		"checks": map[string]string{"database": "ok"}})
 }
 
 func (s *Server) info(w http.ResponseWriter, r *http.Request) error {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -220,5 +221,66 @@ func TestPasswordChangeAndRemovalEndSessions(t *testing.T) {
 	}
 	if got := f.status("GET", "/m/1", "", gone.apply); got != 401 {
 		t.Errorf("session of a removed user = %d, want 401", got)
+	}
+}
+
+// TestOriginMatchesSchemeHostAndPort checks that an Origin counts as this
+// service only when its scheme, host and port all match the public URL or
+// the request itself; the default port may be left out.
+func TestOriginMatchesSchemeHostAndPort(t *testing.T) {
+	f := newFixture(t, auth.Options{PublicURL: "http://media.example"})
+	f.addUser("viewer", mediasign.RoleViewer)
+	s := f.login("viewer", "password-1")
+	own := strings.TrimPrefix(f.srv.URL, "http://")
+
+	for _, tc := range []struct {
+		origin string
+		want   int
+	}{
+		{f.srv.URL, 200},
+		{"http://media.example", 200},
+		{"http://MEDIA.example:80", 200},
+		{"https://media.example", 403},
+		{"http://media.example:8080", 403},
+		{"https://" + own, 403},
+		{"null", 403},
+	} {
+		resp, body := f.do("POST", "/api/v1/media/urls", `{"ids":[1]}`, func(r *http.Request) {
+			s.apply(r)
+			r.Header.Set("Origin", tc.origin)
+		})
+		if resp.StatusCode != tc.want {
+			t.Errorf("Origin %q = %d %s, want %d", tc.origin, resp.StatusCode, body, tc.want)
+		}
+	}
+}
+
+// TestAddressLimitBehindTrustedProxy checks that the per-address sign-in
+// limit counts the client that a trusted proxy names, and ignores the
+// header when the peer is not a trusted proxy.
+func TestAddressLimitBehindTrustedProxy(t *testing.T) {
+	limits := auth.LoginLimits{PerUser: rate.Every(time.Second), UserBurst: 100,
+		PerAddress: rate.Every(time.Minute), AddressBurst: 2}
+	from := func(addr string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("X-Forwarded-For", addr) }
+	}
+	wrong := `{"username":"viewer","password":"wrong-password"}`
+
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		want    int // answer to a third client's first attempt
+	}{
+		{"trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, 401},
+		{"no trusted proxy", nil, 429},
+		{"another proxy trusted", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, 429},
+	} {
+		f := newFixture(t, auth.Options{LoginLimits: limits, TrustedProxies: tc.trusted})
+		f.addUser("viewer", mediasign.RoleViewer)
+		f.status("POST", "/api/v1/login", wrong, from("203.0.113.1"))
+		f.status("POST", "/api/v1/login", wrong, from("203.0.113.2"))
+		if got := f.status("POST", "/api/v1/login", wrong, from("203.0.113.3")); got != tc.want {
+			t.Errorf("%s: third client = %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }

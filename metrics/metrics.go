@@ -18,6 +18,10 @@ type Metrics struct {
 	requests       *prometheus.CounterVec
 	requestSeconds *prometheus.HistogramVec
 	imported       prometheus.Counter
+
+	sharedUp     prometheus.Gauge
+	sharedErrors *prometheus.CounterVec
+	sharedWaits  *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them, with the Go and process
@@ -56,6 +60,7 @@ func New() *Metrics {
 			Help: "Media files added to the catalog by imports.",
 		}),
 	}
+	m.addShared()
 	m.Registry.MustRegister(m.cacheLookups, m.signs, m.signErrors, m.signDuration,
 		m.requests, m.requestSeconds, m.imported,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

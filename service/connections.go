@@ -36,6 +36,9 @@ func (s *Service) UpdateConnection(ctx context.Context, name string, c *mediasig
 	if err := keepSecrets(old, c); err != nil {
 		return err
 	}
+	if err := keepSigner(old, c); err != nil {
+		return err
+	}
 
 	c.ID = old.ID
 	c.CreatedAt = old.CreatedAt
@@ -79,6 +82,9 @@ func (s *Service) validateConnection(c *mediasign.Connection) error {
 		return err
 	}
 	if err := d.Validate(c); err != nil {
+		return err
+	}
+	if err := validateSigner(c); err != nil {
 		return err
 	}
 

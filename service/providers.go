@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/customsigner"
 )
 
 // Driver opens and validates connections of one provider.
@@ -23,6 +24,7 @@ type Drivers map[mediasign.Provider]Driver
 // storages keeps one open storage per connection revision.
 type storages struct {
 	drivers Drivers
+	signers *customsigner.Registry
 	mu      sync.Mutex
 	open    map[int64]openStorage
 }
@@ -33,8 +35,8 @@ type openStorage struct {
 	conn     *mediasign.Connection
 }
 
-func newStorages(d Drivers) *storages {
-	return &storages{drivers: d, open: make(map[int64]openStorage)}
+func newStorages(d Drivers, signers *customsigner.Registry) *storages {
+	return &storages{drivers: d, signers: signers, open: make(map[int64]openStorage)}
 }
 
 func (s *storages) driver(p mediasign.Provider) (Driver, error) {
@@ -70,6 +72,10 @@ func (s *storages) get(c *mediasign.Connection) (mediasign.Storage, error) {
 	st, err := d.Open(c)
 	if err != nil {
 		return nil, fmt.Errorf("open connection %q: %w", c.Name, err)
+	}
+	// URLs of a connection with a custom signer come from the signer.
+	if st, err = s.signers.Wrap(c, st); err != nil {
+		return nil, fmt.Errorf("open the custom signer of connection %q: %w", c.Name, err)
 	}
 
 	s.mu.Lock()

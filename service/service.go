@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/customsigner"
 	"github.com/mediasign/mediasign/metrics"
 	"github.com/mediasign/mediasign/urlcache"
 )
@@ -23,6 +24,10 @@ type Options struct {
 	Clock   mediasign.Clock
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+
+	// Signers holds the clients of custom URL signers; nil means a registry
+	// with default settings.
+	Signers *customsigner.Registry
 }
 
 // Service runs mediasign's use cases.
@@ -43,7 +48,11 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: opts.Store, storages: newStorages(opts.Drivers), cache: opts.Cache,
+	if opts.Signers == nil {
+		opts.Signers = customsigner.NewRegistry(customsigner.Options{Clock: opts.Clock,
+			Logger: opts.Logger})
+	}
+	return &Service{store: opts.Store, storages: newStorages(opts.Drivers, opts.Signers), cache: opts.Cache,
 		clock: opts.Clock, logger: opts.Logger, metrics: opts.Metrics}
 }
 

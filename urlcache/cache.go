@@ -33,6 +33,10 @@ type Result struct {
 	ExpiresAt time.Time
 	Headers   map[string]string
 	Source    Source
+
+	// Stale marks a cached URL served below the minimum validity because
+	// signing a new one failed; it is still valid, for less long.
+	Stale bool
 }
 
 // SignFunc signs a new URL valid for the given duration.
@@ -48,6 +52,15 @@ type Options struct {
 	// MemoryEntries bounds the in-process tier; 0 means 100,000.
 	MemoryEntries int
 
+	// Shared, when set, is a tier that replicas share, between the
+	// in-process tier and the store, whose lock makes replicas sign each
+	// URL once.
+	Shared SharedTier
+
+	// SharedLock is how long a signing lock lasts unless extended; 0 means
+	// DefaultSharedLock.
+	SharedLock time.Duration
+
 	Metrics *metrics.Metrics
 }
 
@@ -58,6 +71,7 @@ type Cache struct {
 	clock   mediasign.Clock
 	logger  *slog.Logger
 	mem     *memTier
+	shared  *shared
 	group   singleflight.Group
 	metrics *metrics.Metrics
 }
@@ -73,8 +87,12 @@ func New(opts Options) *Cache {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Cache{policy: opts.Policy, store: opts.Store, clock: opts.Clock,
+	c := &Cache{policy: opts.Policy, store: opts.Store, clock: opts.Clock,
 		logger: opts.Logger, mem: newMemTier(opts.MemoryEntries), metrics: opts.Metrics}
+	if opts.Shared != nil {
+		c.shared = newShared(opts.Shared, opts.SharedLock, opts.Clock, opts.Logger, opts.Metrics)
+	}
+	return c
 }
 
 // Policy returns the cache policy in force.
@@ -117,17 +135,30 @@ func (c *Cache) servableNow(expiresAt time.Time) bool {
 	return c.policy.Servable(expiresAt, c.clock.Now())
 }
 
-// load looks in the store and signs when it holds nothing servable.
+// load looks in the shared tier and the store, and signs when neither
+// holds anything servable.
 func (c *Cache) load(ctx context.Context, key string, sign SignFunc) (Result, error) {
 	// Another caller may have filled the memory tier since this one missed;
 	// the miss was counted already.
 	if e, ok := c.mem.get(key, c.servableNow); ok {
 		return Result{URL: e.url, ExpiresAt: e.expiresAt, Headers: e.headers, Source: FromMemory}, nil
 	}
-	if r, ok := c.fromStore(ctx, key); ok {
+	if r, ok := c.fromShared(ctx, key); ok {
 		return r, nil
 	}
+	if r, ok := c.fromStore(ctx, key); ok {
+		c.share(ctx, key, r, c.clock.Now())
+		return r, nil
+	}
+	r, err := c.signOnce(ctx, key, sign)
+	if err != nil {
+		return c.staleOnError(ctx, key, err)
+	}
+	return r, nil
+}
 
+// signFresh signs a new URL for key and keeps it.
+func (c *Cache) signFresh(ctx context.Context, key string, sign SignFunc) (Result, error) {
 	signed, err := sign(ctx, c.policy.NewValid)
 	if err != nil {
 		return Result{}, err
@@ -162,7 +193,7 @@ func (c *Cache) fromStore(ctx context.Context, key string) (Result, bool) {
 	return Result{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers, Source: FromStore}, true
 }
 
-// keep stores a new URL in both tiers when it is servable at all. A store
+// keep stores a new URL in every tier when it is servable at all. A store
 // failure is logged: the URL is still good to hand out.
 func (c *Cache) keep(ctx context.Context, key string, r Result) {
 	now := c.clock.Now()
@@ -177,6 +208,7 @@ func (c *Cache) keep(ctx context.Context, key string, r Result) {
 	}
 
 	c.mem.put(memEntry{key: key, url: r.URL, expiresAt: r.ExpiresAt, headers: r.Headers})
+	c.share(ctx, key, r, now)
 	err := c.store.PutCachedURL(ctx, &mediasign.CachedURL{Key: key, URL: r.URL,
 		ExpiresAt: r.ExpiresAt, Headers: r.Headers, CreatedAt: now})
 	if err != nil {
@@ -184,10 +216,11 @@ func (c *Cache) keep(ctx context.Context, key string, r Result) {
 	}
 }
 
-// Purge deletes stored entries that can no longer be served.
+// Purge deletes stored entries that have expired. Entries below the
+// minimum validity stay until then: they are served only when signing
+// fails (see staleOnError).
 func (c *Cache) Purge(ctx context.Context) (int64, error) {
-	// Entries below the minimum validity are never served again.
-	n, err := c.store.DeleteExpiredURLs(ctx, c.clock.Now().Add(c.policy.MinValid))
+	n, err := c.store.DeleteExpiredURLs(ctx, c.clock.Now())
 	if err != nil {
 		return 0, fmt.Errorf("purge expired urls: %w", err)
 	}

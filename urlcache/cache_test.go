@@ -204,7 +204,9 @@ func TestURLShorterThanMinimumIsNeverCached(t *testing.T) {
 	}
 }
 
-func TestPurgeRemovesUnservableRows(t *testing.T) {
+// TestPurgeRemovesExpiredRows checks that Purge keeps a row below M, which
+// a failed signing may still serve, and removes it once it has expired.
+func TestPurgeRemovesExpiredRows(t *testing.T) {
 	ctx := context.Background()
 	p := urlcache.Policy{MinValid: 10 * time.Second, NewValid: 60 * time.Second}
 	cache, clock, st := newCache(t, p)
@@ -212,8 +214,15 @@ func TestPurgeRemovesUnservableRows(t *testing.T) {
 	_, err := cache.Get(ctx, "k", signer.sign)
 	mustDo(t, err)
 
-	clock.Advance(55 * time.Second)
+	clock.Advance(55 * time.Second) // below M, still valid
 	n, err := cache.Purge(ctx)
+	mustDo(t, err)
+	if n != 0 {
+		t.Fatalf("Purge removed %d rows below M that are still valid, want 0", n)
+	}
+
+	clock.Advance(6 * time.Second) // expired
+	n, err = cache.Purge(ctx)
 	mustDo(t, err)
 	if n != 1 {
 		t.Fatalf("Purge removed %d rows, want 1", n)

@@ -27,8 +27,9 @@ func newMemTier(capacity int) *memTier {
 	return &memTier{cap: capacity, order: list.New(), items: make(map[string]*list.Element)}
 }
 
-// get returns the entry for key if servable reports it may be served, and
-// drops it otherwise.
+// get returns the entry for key if servable reports it may be served. An
+// entry that may not is kept, for staleOnError, until it is replaced or
+// evicted.
 func (m *memTier) get(key string, servable func(time.Time) bool) (memEntry, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -39,8 +40,6 @@ func (m *memTier) get(key string, servable func(time.Time) bool) (memEntry, bool
 	}
 	e := el.Value.(*memEntry)
 	if !servable(e.expiresAt) {
-		m.order.Remove(el)
-		delete(m.items, key)
 		return memEntry{}, false
 	}
 	m.order.MoveToFront(el)

@@ -1,5 +1,6 @@
 // Package urlcache keeps signed URLs for as long as they are safely valid,
-// in an in-process tier in front of the persistent store.
+// in an in-process tier in front of the persistent store, with an optional
+// tier in between that replicas share.
 package urlcache
 
 import (

@@ -20,6 +20,21 @@ func stringClaim(all map[string]json.RawMessage, name string) string {
 	return s
 }
 
+// trueClaim reports whether the claim name is the JSON boolean true, or
+// the string "true" that some providers send instead.
+func trueClaim(all map[string]json.RawMessage, name string) bool {
+	raw, ok := all[name]
+	if !ok {
+		return false
+	}
+
+	var b bool
+	if err := json.Unmarshal(raw, &b); err == nil {
+		return b
+	}
+	return stringClaim(all, name) == "true"
+}
+
 // roles reads the role claim as an object of project names to roles and
 // keeps the entries whose project name is not empty and whose role is
 // viewer, editor or admin. A missing or malformed claim grants no role.

@@ -66,7 +66,12 @@ type Config struct {
 type Claims struct {
 	Subject string
 	Email   string
-	Name    string
+
+	// EmailVerified is true when the email_verified claim is true: the
+	// provider checked that the subject controls Email.
+	EmailVerified bool
+
+	Name string
 
 	// PreferredUsername is the preferred_username claim, when present.
 	PreferredUsername string
@@ -75,6 +80,9 @@ type Claims struct {
 	// Config.RoleClaim. Entries with any other value are dropped. It is
 	// never nil.
 	Roles map[string]string
+
+	// IssuedAt is the iat claim; zero when the token has none.
+	IssuedAt time.Time
 
 	Expiry time.Time
 }

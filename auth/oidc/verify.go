@@ -157,15 +157,20 @@ func (v *Verifier) checkClaims(payload []byte) (*Claims, error) {
 		return nil, refuse(msgNoSubject, nil)
 	}
 
-	return &Claims{
-		Subject: std.Subject,
-		Email:   stringClaim(all, "email"),
-		Name:    stringClaim(all, "name"),
+	c := &Claims{
+		Subject:       std.Subject,
+		Email:         stringClaim(all, "email"),
+		EmailVerified: trueClaim(all, "email_verified"),
+		Name:          stringClaim(all, "name"),
 
 		PreferredUsername: stringClaim(all, "preferred_username"),
 		Roles:             v.roles(all),
 		Expiry:            std.Expiry.Time(),
-	}, nil
+	}
+	if std.IssuedAt != nil {
+		c.IssuedAt = std.IssuedAt.Time()
+	}
+	return c, nil
 }
 
 // claimMessage returns the public message for a go-jose claim check error.

@@ -372,3 +372,40 @@ func b64JSON(t *testing.T, v any) string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// TestVerifyEmailVerifiedAndIssueTime checks that email_verified counts
+// only when it is true, and that the issue time is read when present.
+func TestVerifyEmailVerifiedAndIssueTime(t *testing.T) {
+	rsa1 := rsaKey(t, 0, "rsa-1")
+	f := newFixture(t, nil, rsa1)
+	base := f.claims()
+	iat := time.Unix(base["iat"].(int64), 0)
+
+	for _, tc := range []struct {
+		value    any
+		verified bool
+	}{
+		{nil, false}, {false, false}, {"false", false}, {1, false}, {"yes", false},
+		{true, true}, {"true", true},
+	} {
+		got, err := f.v.Verify(context.Background(), rsa1.sign(t, with(base, "email_verified", tc.value)))
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if got.EmailVerified != tc.verified {
+			t.Errorf("email_verified %#v: EmailVerified = %v, want %v", tc.value, got.EmailVerified,
+				tc.verified)
+		}
+		if !got.IssuedAt.Equal(iat) {
+			t.Errorf("IssuedAt = %v, want %v", got.IssuedAt, iat)
+		}
+	}
+
+	got, err := f.v.Verify(context.Background(), rsa1.sign(t, with(base, "iat", nil)))
+	if err != nil {
+		t.Fatalf("Verify without iat: %v", err)
+	}
+	if !got.IssuedAt.IsZero() {
+		t.Errorf("IssuedAt without iat = %v, want zero", got.IssuedAt)
+	}
+}

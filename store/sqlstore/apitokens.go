@@ -84,3 +84,28 @@ func scanAPIToken(row scanner) (*mediasign.APIToken, error) {
 	}
 	return &t, nil
 }
+
+// roleRank ranks a role column as mediasign.Role does: viewer 1, editor 2,
+// admin 3, anything else 0.
+func roleRank(column string) string {
+	return `(CASE ` + column + ` WHEN 'viewer' THEN 1 WHEN 'editor' THEN 2 ` +
+		`WHEN 'admin' THEN 3 ELSE 0 END)`
+}
+
+// revokeExcessTokens deletes the API tokens that a user made with a role
+// above the one the user now holds in the token's project: in one project,
+// or in every project when projectID is 0. An installation admin keeps all
+// of theirs.
+func (s *Store) revokeExcessTokens(ctx context.Context, tx *sql.Tx, userID, projectID int64) error {
+	query := `DELETE FROM api_tokens WHERE created_by = ?
+		AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.install_admin = 1)
+		AND ` + roleRank("api_tokens.role") + ` > COALESCE((SELECT ` + roleRank("m.role") + `
+			FROM memberships m WHERE m.user_id = ? AND m.project_id = api_tokens.project_id), 0)`
+	args := []any{userID, userID, userID}
+	if projectID != 0 {
+		query += ` AND api_tokens.project_id = ?`
+		args = append(args, projectID)
+	}
+	_, err := tx.ExecContext(ctx, s.q(query), args...)
+	return s.mapErr(err, "API tokens")
+}

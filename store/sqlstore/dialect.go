@@ -22,6 +22,10 @@ type Dialect struct {
 	// IsForeignKeyViolation reports whether err is a failed reference to a
 	// row that does not exist.
 	IsForeignKeyViolation func(err error) bool
+
+	// IsUnavailable reports whether err means the database cannot be
+	// reached right now; nil means no error does.
+	IsUnavailable func(err error) bool
 }
 
 // rebind rewrites the ? placeholders of query for the dialect.

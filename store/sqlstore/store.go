@@ -58,11 +58,22 @@ func (s *Store) mapErr(err error, what string) error {
 		return mediasign.Conflictf("%s already exists", what)
 	case s.dialect.IsForeignKeyViolation != nil && s.dialect.IsForeignKeyViolation(err):
 		return mediasign.NotFoundf("%s names a user, project or dataset that does not exist", what)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return mediasign.Unavailable(errDatabaseSlow, err)
+	case s.dialect.IsUnavailable != nil && s.dialect.IsUnavailable(err):
+		return mediasign.Unavailable(errDatabaseDown, err)
 	}
 	return fmt.Errorf("query %s: %w", what, err)
 }
+
+// Public messages of a database that cannot serve a request.
+const (
+	errDatabaseDown = "the database cannot be reached: try again in a moment; " +
+		"if this persists, an operator should check the database"
+	errDatabaseSlow = "the database did not answer in time: try again in a moment"
+)
 
 func unix(t time.Time) int64 { return t.Unix() }
 

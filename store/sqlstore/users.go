@@ -10,16 +10,24 @@ import (
 )
 
 const userColumns = `id, name, name_key, password_hash, oauth2_subject, install_admin,
-	created_at`
+	roles_token_time, created_at`
 
-// lastAdminGuard is true for rows that may lose the installation admin flag:
-// those without it, and any admin while another one remains.
+// lastAdminGuard returns a condition that is true for user rows that may
+// lose the installation admin flag: those without it, and any admin while
+// another admin who can sign in by way remains. It takes the user's id as
+// its one parameter.
 //
 // TODO: On PostgreSQL under READ COMMITTED two concurrent removals of the
 // last two admins can both pass this guard; a serializable transaction or a
 // row lock would close that gap.
-const lastAdminGuard = `(install_admin = 0 OR
-	(SELECT COUNT(*) FROM users WHERE install_admin = 1) > 1)`
+func lastAdminGuard(way mediasign.SignIn) string {
+	signsIn := `others.password_hash <> ''`
+	if way == mediasign.SignInOAuth2 {
+		signsIn = `others.oauth2_subject IS NOT NULL`
+	}
+	return `(install_admin = 0 OR (SELECT COUNT(*) FROM users others
+		WHERE others.install_admin = 1 AND others.id <> ? AND ` + signsIn + `) > 0)`
+}
 
 // CreateUser stores u and sets its ID and creation time.
 func (s *Store) CreateUser(ctx context.Context, u *mediasign.User) error {
@@ -97,24 +105,36 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash string) erro
 	})
 }
 
-// SetInstallAdmin grants or takes the installation admin flag.
-func (s *Store) SetInstallAdmin(ctx context.Context, userID int64, admin bool) error {
-	query := `UPDATE users SET install_admin = 1, updated_at = ? WHERE id = ?`
-	if !admin {
-		query = `UPDATE users SET install_admin = 0, updated_at = ? WHERE id = ? AND ` +
-			lastAdminGuard
+// SetInstallAdmin grants or takes the installation admin flag. Taking it
+// revokes the user's API tokens above their role in each project.
+func (s *Store) SetInstallAdmin(ctx context.Context, userID int64, admin bool, way mediasign.SignIn) error {
+	if admin {
+		res, err := s.db.ExecContext(ctx, s.q(`UPDATE users SET install_admin = 1,
+			updated_at = ? WHERE id = ?`), unix(time.Now()), userID)
+		return s.oneRow(res, err, fmt.Sprintf("user %d", userID))
 	}
-	return s.inTx(ctx, "set installation admin", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(query), unix(time.Now()), userID)
-		return s.guarded(ctx, tx, res, err, userID)
+	return s.inTx(ctx, "take installation admin", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET install_admin = 0, updated_at = ?
+			WHERE id = ? AND `+lastAdminGuard(way)), unix(time.Now()), userID, userID)
+		if err := s.guarded(ctx, tx, res, err, userID); err != nil {
+			return err
+		}
+		return s.revokeExcessTokens(ctx, tx, userID, 0)
 	})
 }
 
-// DeleteUser removes a user with their sessions and memberships.
-func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+// DeleteUser removes a user with their sessions, memberships and the API
+// tokens they made.
+func (s *Store) DeleteUser(ctx context.Context, userID int64, way mediasign.SignIn) error {
 	return s.inTx(ctx, "delete user", func(tx *sql.Tx) error {
+		// Before the user row goes: its foreign key would only clear
+		// created_by and leave the tokens working.
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE created_by = ?`), userID)
+		if err != nil {
+			return s.mapErr(err, "API tokens")
+		}
 		res, err := tx.ExecContext(ctx,
-			s.q(`DELETE FROM users WHERE id = ? AND `+lastAdminGuard), userID)
+			s.q(`DELETE FROM users WHERE id = ? AND `+lastAdminGuard(way)), userID, userID)
 		if err := s.guarded(ctx, tx, res, err, userID); err != nil {
 			return err
 		}
@@ -152,22 +172,27 @@ func (s *Store) guarded(ctx context.Context, tx *sql.Tx, res sql.Result, err err
 	if exists == 0 {
 		return mediasign.NotFoundf("user %d not found", userID)
 	}
-	return mediasign.Conflictf("this is the last installation admin: make another user " +
-		"installation admin first")
+	return mediasign.Conflictf("this is the last installation admin who can sign in: make " +
+		"another user who can sign in an installation admin first")
 }
 
 func scanUser(row scanner) (*mediasign.User, error) {
 	var (
-		u       mediasign.User
-		subject sql.NullString
-		admin   int64
-		created int64
+		u          mediasign.User
+		subject    sql.NullString
+		admin      int64
+		rolesToken int64
+		created    int64
 	)
-	err := row.Scan(&u.ID, &u.Name, &u.NameKey, &u.PasswordHash, &subject, &admin, &created)
+	err := row.Scan(&u.ID, &u.Name, &u.NameKey, &u.PasswordHash, &subject, &admin, &rolesToken,
+		&created)
 	if err != nil {
 		return nil, err
 	}
 	u.Subject, u.InstallAdmin, u.CreatedAt = subject.String, admin == 1, fromUnix(created)
+	if rolesToken != 0 {
+		u.RolesTokenTime = fromUnix(rolesToken)
+	}
 	return &u, nil
 }
 

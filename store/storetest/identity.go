@@ -22,6 +22,11 @@ var identityTests = []struct {
 	{"Memberships", testMemberships},
 	{"ClaimMemberships", testClaimMemberships},
 	{"APITokens", testAPITokens},
+	{"LastAdminWhoCanSignIn", testLastAdminWhoCanSignIn},
+	{"ClaimRolesFollowTokenTime", testClaimRolesFollowTokenTime},
+	{"TokensFollowTheirMakersRole", testTokensFollowMakersRole},
+	{"InstallAdminKeepsTokens", testInstallAdminKeepsTokens},
+	{"ConnectionGrants", testConnectionGrants},
 }
 
 func newUser(t *testing.T, s mediasign.Store, name string, admin bool) *mediasign.User {
@@ -83,17 +88,18 @@ func testUsers(t *testing.T, s mediasign.Store) {
 
 func testLastInstallAdmin(t *testing.T, s mediasign.Store) {
 	ctx := context.Background()
+	pw := mediasign.SignInPassword
 	first := newUser(t, s, "first", true)
-	wantCode(t, s.SetInstallAdmin(ctx, first.ID, false), mediasign.CodeConflict)
-	wantCode(t, s.DeleteUser(ctx, first.ID), mediasign.CodeConflict)
+	wantCode(t, s.SetInstallAdmin(ctx, first.ID, false, pw), mediasign.CodeConflict)
+	wantCode(t, s.DeleteUser(ctx, first.ID, pw), mediasign.CodeConflict)
 
 	second := newUser(t, s, "second", false)
-	mustDo(t, s.SetInstallAdmin(ctx, second.ID, true))
-	mustDo(t, s.SetInstallAdmin(ctx, first.ID, false))
-	wantCode(t, s.DeleteUser(ctx, second.ID), mediasign.CodeConflict)
-	mustDo(t, s.DeleteUser(ctx, first.ID))
-	wantCode(t, s.DeleteUser(ctx, first.ID), mediasign.CodeNotFound)
-	wantCode(t, s.SetInstallAdmin(ctx, first.ID, true), mediasign.CodeNotFound)
+	mustDo(t, s.SetInstallAdmin(ctx, second.ID, true, pw))
+	mustDo(t, s.SetInstallAdmin(ctx, first.ID, false, pw))
+	wantCode(t, s.DeleteUser(ctx, second.ID, pw), mediasign.CodeConflict)
+	mustDo(t, s.DeleteUser(ctx, first.ID, pw))
+	wantCode(t, s.DeleteUser(ctx, first.ID, pw), mediasign.CodeNotFound)
+	wantCode(t, s.SetInstallAdmin(ctx, first.ID, true, pw), mediasign.CodeNotFound)
 
 	got, err := s.User(ctx, second.ID)
 	mustDo(t, err)
@@ -173,16 +179,19 @@ func testDeleteUserCascades(t *testing.T, s mediasign.Store) {
 		Prefix: "mst_abcd", Hash: "tokhash", CreatedBy: u.ID}
 	mustDo(t, s.CreateAPIToken(ctx, tok))
 
-	mustDo(t, s.DeleteUser(ctx, u.ID))
+	other := &mediasign.APIToken{ProjectID: p.ID, Name: "kept", Role: mediasign.RoleViewer,
+		Prefix: "mst_efgh", Hash: "kepthash"}
+	mustDo(t, s.CreateAPIToken(ctx, other))
+
+	mustDo(t, s.DeleteUser(ctx, u.ID, mediasign.SignInPassword))
 	_, err := s.Session(ctx, "s")
 	wantCode(t, err, mediasign.CodeNotFound)
 	_, err = s.Membership(ctx, p.ID, u.ID)
 	wantCode(t, err, mediasign.CodeNotFound)
-	got, err := s.APITokenByHash(ctx, "tokhash")
+	_, err = s.APITokenByHash(ctx, "tokhash")
+	wantCode(t, err, mediasign.CodeNotFound)
+	_, err = s.APITokenByHash(ctx, "kepthash")
 	mustDo(t, err)
-	if got.CreatedBy != 0 {
-		t.Fatalf("token of a removed user still names them: created_by %d", got.CreatedBy)
-	}
 }
 
 func testMemberships(t *testing.T, s mediasign.Store) {
@@ -237,15 +246,24 @@ func testClaimMemberships(t *testing.T, s mediasign.Store) {
 	mustDo(t, s.SetMembership(ctx, &mediasign.Membership{ProjectID: ps[2].ID, UserID: u.ID,
 		Role: mediasign.RoleViewer, Source: mediasign.SourceManual}))
 
-	mustDo(t, s.SyncClaimMemberships(ctx, u.ID, map[int64]mediasign.Role{
-		ps[0].ID: mediasign.RoleAdmin, ps[1].ID: mediasign.RoleViewer, ps[2].ID: mediasign.RoleAdmin}))
+	tokenTime := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	sync := func(roles map[int64]mediasign.Role) {
+		t.Helper()
+		tokenTime = tokenTime.Add(time.Minute)
+		synced, err := s.SyncClaimMemberships(ctx, u.ID, roles, tokenTime)
+		mustDo(t, err)
+		if !synced {
+			t.Fatalf("a newer token did not sync")
+		}
+	}
+	sync(map[int64]mediasign.Role{
+		ps[0].ID: mediasign.RoleAdmin, ps[1].ID: mediasign.RoleViewer, ps[2].ID: mediasign.RoleAdmin})
 	wantRoles(t, s, u.ID, "a=admin/claim b=viewer/claim c=viewer/manual")
 
-	mustDo(t, s.SyncClaimMemberships(ctx, u.ID, map[int64]mediasign.Role{
-		ps[1].ID: mediasign.RoleEditor}))
+	sync(map[int64]mediasign.Role{ps[1].ID: mediasign.RoleEditor})
 	wantRoles(t, s, u.ID, "b=editor/claim c=viewer/manual")
 
-	mustDo(t, s.SyncClaimMemberships(ctx, u.ID, nil))
+	sync(nil)
 	wantRoles(t, s, u.ID, "c=viewer/manual")
 }
 

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"Settings", testSettings},
 	}
 	tests = append(tests, identityTests...)
+	tests = append(tests, exportTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,116 @@
+package customsigner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/mediasign/mediasign"
+)
+
+// userAgent names mediasign to the signer.
+const userAgent = "mediasign-custom-signer-client/1"
+
+// signURL returns {base}/{bucket}/?key={key}&method={method}, with the
+// bucket and the key percent-encoded byte by byte: every byte but the
+// unreserved ones of RFC 3986 becomes %XX, so a space is %20 and a plus
+// sign %2B whatever the signer's decoder thinks of "+".
+func signURL(base, bucket, key string, m mediasign.Method) string {
+	var b strings.Builder
+	b.Grow(len(base) + len(bucket) + 3*len(key) + 32)
+	b.WriteString(base)
+	b.WriteByte('/')
+	escape(&b, bucket)
+	b.WriteString("/?key=")
+	escape(&b, key)
+	b.WriteString("&method=")
+	b.WriteString(methodParam(m))
+	return b.String()
+}
+
+// batchURL returns {base}/{bucket}/?method={method}, the address of the
+// batch extension.
+func batchURL(base, bucket string, m mediasign.Method) string {
+	var b strings.Builder
+	b.WriteString(base)
+	b.WriteByte('/')
+	escape(&b, bucket)
+	b.WriteString("/?method=")
+	b.WriteString(methodParam(m))
+	return b.String()
+}
+
+func methodParam(m mediasign.Method) string {
+	if m == mediasign.MethodPut {
+		return "put"
+	}
+	return "get"
+}
+
+const upperHex = "0123456789ABCDEF"
+
+func escape(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isUnreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&15])
+	}
+}
+
+func isUnreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// newSignRequest builds the GET request for one key.
+func newSignRequest(ctx context.Context, base string, id identity,
+	req mediasign.SignRequest) (*http.Request, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		signURL(base, req.Bucket, req.Key, req.Method), nil)
+	if err != nil {
+		return nil, fmt.Errorf("build signer request: %w", err)
+	}
+	setHeaders(r, id)
+	if req.Method == mediasign.MethodPut && req.ContentType != "" {
+		r.Header.Set("Content-Type", req.ContentType)
+	}
+	return r, nil
+}
+
+// batchItem is one key of a batch call.
+type batchItem struct {
+	Key         string `json:"key"`
+	ContentType string `json:"content_type,omitempty"`
+}
+
+// newBatchRequest builds the POST request of the batch extension:
+// {"items": [{"key": ..., "content_type": ...}, ...]}.
+func newBatchRequest(ctx context.Context, base string, id identity, bucket string,
+	m mediasign.Method, items []batchItem) (*http.Request, error) {
+	body, err := json.Marshal(map[string][]batchItem{"items": items})
+	if err != nil {
+		return nil, fmt.Errorf("encode batch request: %w", err)
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, batchURL(base, bucket, m),
+		bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("build batch request: %w", err)
+	}
+	setHeaders(r, id)
+	r.Header.Set("Content-Type", "application/json")
+	return r, nil
+}
+
+func setHeaders(r *http.Request, id identity) {
+	r.Header.Set("Accept", "application/json")
+	r.Header.Set("User-Agent", userAgent)
+	r.Header.Set(id.header, id.value)
+}
