@@ -43,6 +43,10 @@ func runConnection(ctx context.Context, env Env, args []string) error {
 	return errUsage
 }
 
+// envSignerToken holds the service token a connection's custom URL signer
+// accepts for work that has no user, kept out of the command line.
+const envSignerToken = "MEDIASIGN_SIGNER_SERVICE_TOKEN"
+
 const connectionUsage = "Usage: mediasign connection add|list|test|grant|revoke [flags]"
 
 func runConnectionGrant(ctx context.Context, env Env, args []string, grant bool) error {
@@ -102,9 +106,18 @@ func runConnectionAdd(ctx context.Context, env Env, args []string) error {
 		provider       string
 		s3             mediasign.S3Config
 		root, credsExp string
+		signer         mediasign.SignerConfig
 	)
 	state.register(fs)
 	fs.StringVar(&provider, "provider", "s3", "s3 or local")
+	fs.StringVar(&signer.URL, "signer-url", "", "base URL of a custom URL signer that signs this "+
+		"connection's URLs (its service token is read from "+envSignerToken+")")
+	fs.StringVar(&signer.Forward, "signer-forward", "", "how the caller reaches the signer: "+
+		"auto, bearer, jwt or cookie (default auto)")
+	fs.StringVar(&signer.CookieName, "signer-cookie", "", "cookie name in cookie forward mode")
+	fs.StringVar(&signer.CacheScope, "signer-scope", "", "cache URLs per user (user, the default) "+
+		"or for everyone (shared)")
+	fs.BoolVar(&signer.Batch, "signer-batch", false, "the signer speaks the batch extension")
 	fs.StringVar(&s3.AccessKeyID, "access-key-id", "", "S3 access key id")
 	fs.StringVar(&s3.SecretAccessKey, "secret-access-key", "", "S3 secret key (prefer env "+envS3Secret+")")
 	fs.StringVar(&s3.SessionToken, "session-token", "", "S3 session token of temporary credentials")
@@ -139,6 +152,10 @@ func runConnectionAdd(ctx context.Context, env Env, args []string) error {
 		c.Local = &mediasign.LocalConfig{Root: abs}
 	default:
 		return fmt.Errorf("--provider %q is not known: use s3 or local", provider)
+	}
+	if signer.URL != "" {
+		signer.ServiceToken, _ = env.Lookup(envSignerToken)
+		c.Signer = &signer
 	}
 
 	a, err := state.open(ctx, env)

@@ -9,17 +9,19 @@ import (
 	"github.com/mediasign/mediasign"
 )
 
-// connectionConfig is the JSON form of a connection's provider settings.
+// connectionConfig is the JSON form of a connection's provider and custom
+// signer settings.
 type connectionConfig struct {
-	S3    *mediasign.S3Config    `json:"s3,omitempty"`
-	Local *mediasign.LocalConfig `json:"local,omitempty"`
+	S3     *mediasign.S3Config     `json:"s3,omitempty"`
+	Local  *mediasign.LocalConfig  `json:"local,omitempty"`
+	Signer *mediasign.SignerConfig `json:"signer,omitempty"`
 }
 
 const connectionColumns = `id, name, provider, config, revision, created_at, updated_at`
 
 // CreateConnection stores c and sets its ID, revision and times.
 func (s *Store) CreateConnection(ctx context.Context, c *mediasign.Connection) error {
-	cfg, err := json.Marshal(connectionConfig{S3: c.S3, Local: c.Local})
+	cfg, err := json.Marshal(connectionConfig{S3: c.S3, Local: c.Local, Signer: c.Signer})
 	if err != nil {
 		return fmt.Errorf("encode connection config: %w", err)
 	}
@@ -40,7 +42,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *mediasign.Connection) e
 // UpdateConnection replaces the settings of connection c.ID and increments
 // its revision.
 func (s *Store) UpdateConnection(ctx context.Context, c *mediasign.Connection) error {
-	cfg, err := json.Marshal(connectionConfig{S3: c.S3, Local: c.Local})
+	cfg, err := json.Marshal(connectionConfig{S3: c.S3, Local: c.Local, Signer: c.Signer})
 	if err != nil {
 		return fmt.Errorf("encode connection config: %w", err)
 	}
@@ -114,7 +116,7 @@ func scanConnection(row scanner) (*mediasign.Connection, error) {
 		return nil, fmt.Errorf("decode config of connection %q: %w", c.Name, err)
 	}
 	c.Provider = mediasign.Provider(provider)
-	c.S3, c.Local = cfg.S3, cfg.Local
+	c.S3, c.Local, c.Signer = cfg.S3, cfg.Local, cfg.Signer
 	c.CreatedAt, c.UpdatedAt = fromUnix(created), fromUnix(updated)
 	return &c, nil
 }

@@ -23,6 +23,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Connections", testConnections},
 		{"ConnectionConflict", testConnectionConflict},
+		{"ConnectionSignerSettings", testConnectionSigner},
 		{"ProjectsAndDatasets", testProjectsAndDatasets},
 		{"AddMediaIsIdempotent", testAddMediaIdempotent},
 		{"MediaKeysAreByteExact", testMediaKeysByteExact},
@@ -40,6 +41,31 @@ func Run(t *testing.T, open Opener) {
 			t.Cleanup(func() { s.Close() })
 			tt.fn(t, s)
 		})
+	}
+}
+
+func testConnectionSigner(t *testing.T, s mediasign.Store) {
+	ctx := context.Background()
+	signer := &mediasign.SignerConfig{URL: "https://signer.example.com/sign", Forward: "bearer",
+		CookieName: "sid", ServiceToken: "service-token", CacheScope: "shared", Batch: true,
+		TimeoutMS: 2500, MaxConcurrency: 7}
+	c := &mediasign.Connection{Name: "signed", Provider: mediasign.ProviderS3,
+		S3: &mediasign.S3Config{AccessKeyID: "AKIAEXAMPLEKEY00001", SecretAccessKey: "example-secret",
+			Region: "eu-north-1"}, Signer: signer}
+	mustDo(t, s.CreateConnection(ctx, c))
+
+	got, err := s.ConnectionByName(ctx, "signed")
+	mustDo(t, err)
+	if got.Signer == nil || *got.Signer != *signer {
+		t.Fatalf("signer settings after a round trip = %+v, want %+v", got.Signer, signer)
+	}
+
+	got.Signer = nil
+	mustDo(t, s.UpdateConnection(ctx, got))
+	again, err := s.Connection(ctx, got.ID)
+	mustDo(t, err)
+	if again.Signer != nil {
+		t.Fatalf("removed signer settings came back: %+v", again.Signer)
 	}
 }
 
