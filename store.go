@@ -279,7 +279,7 @@ type Export struct {
 
 	// Total is how many media files the datasets held when the export
 	// began, Written how many entries are written so far, and Resigned how
-	// many URLs the final check signed again because they fell short.
+	// many entries the final check signed again because they fell short.
 	Total    int64 `json:"total"`
 	Written  int64 `json:"written"`
 	Resigned int64 `json:"resigned"`

@@ -56,7 +56,7 @@ func commands() []command {
 		{"signer", "run the reference custom URL signer; 'signer secret' for sessions", runSigner},
 		{"config", "check the configuration", runConfig},
 		{"version", "print the version", runVersion},
-		{"dev", "development helpers: 'dev seed' makes a large synthetic catalog", runDev},
+		{"dev", "for development: 'dev seed' makes a large synthetic catalog", runDev},
 	}
 }
 

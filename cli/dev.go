@@ -11,7 +11,7 @@ import (
 
 func runDev(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "dev", "dev seed [flags]",
-		"Development helpers. 'dev seed' adds synthetic media files to a dataset, in\n"+
+		"Commands for development. 'dev seed' adds synthetic media files to a dataset, in\n"+
 			"batches, to try exports and benchmarks on a large catalog: a million take\n"+
 			"seconds. The objects need not exist; signing never asks the storage.")
 	if len(args) == 0 || args[0] != "seed" {

@@ -94,6 +94,9 @@ func serve(ctx context.Context, env Env, a *app.App, mediaDir string) error {
 			return err
 		}
 	}
+	if err := a.Exports.Recover(ctx); err != nil {
+		return fmt.Errorf("recover export jobs: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", a.Config.Listen)
 	if err != nil {
@@ -103,13 +106,15 @@ func serve(ctx context.Context, env Env, a *app.App, mediaDir string) error {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Options{Service: a.Service, Auth: au,
 			Files: a.FilesHandler(), Clock: a.Clock, Logger: a.Logger, Metrics: a.Metrics,
-			Version: Version, Checks: readyChecks(a), RequestTimeout: a.Config.RequestTimeout}),
+			Version: Version, Checks: readyChecks(a), RequestTimeout: a.Config.RequestTimeout,
+			Exports: a.Exports}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
 
 	go purgeLoop(ctx, a)
+	go a.Exports.Sweep(ctx)
 	a.Logger.Info("serving", "listen", ln.Addr().String(), "public_url", a.Config.PublicURL)
 	fmt.Fprintf(env.Stdout, "mediasign is serving at %s/\n", a.Config.PublicURL)
 	return runServer(ctx, srv, ln)

@@ -85,7 +85,8 @@ func (r *run) signPages(ctx context.Context, read <-chan *page, signed chan<- *p
 }
 
 // writePages writes the entries of each page and hands the page back.
-func (r *run) writePages(ctx context.Context, signed <-chan *page, free chan<- *page, out *file) error {
+func (r *run) writePages(ctx context.Context, signed <-chan *page, free chan<- *page,
+	out *file) error {
 	var e Entry
 	for p := range signed {
 		for i := range p.refs {

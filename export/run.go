@@ -145,8 +145,8 @@ func (r *run) place(out *file, generated time.Time) (Result, error) {
 		return Result{}, err
 	}
 	r.report(PhaseDone)
-	return Result{Count: out.count, Resigned: r.resigned, GeneratedAt: generated.UTC().Truncate(time.Second),
-		MinExpiresAt: out.earliest, Size: size}, nil
+	return Result{Count: out.count, Resigned: r.resigned, MinExpiresAt: out.earliest,
+		GeneratedAt: generated.UTC().Truncate(time.Second), Size: size}, nil
 }
 
 func (r *run) tooSlow(out *file) error {

@@ -36,8 +36,8 @@ func Datasets(ctx context.Context, store mediasign.CatalogStore, p *mediasign.Pr
 		seen[name] = true
 		d, err := store.DatasetByName(ctx, p.ID, name)
 		if mediasign.ErrorCode(err) == mediasign.CodeNotFound {
-			return nil, mediasign.NotFoundf("project %q has no dataset %q: see its datasets "+
-				"with GET /api/v1/projects/%s/datasets", p.Name, name, p.Name)
+			return nil, mediasign.NotFoundf("project %q has no dataset %q: check the name",
+				p.Name, name)
 		}
 		if err != nil {
 			return nil, err
@@ -71,7 +71,8 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (*mediasign.Expor
 
 	// The job outlives the request. It carries the caller, credential
 	// included, only in memory, for signers that sign per user.
-	jobCtx, cancel := context.WithCancelCause(mediasign.WithCaller(context.WithoutCancel(ctx), caller))
+	jobCtx := mediasign.WithCaller(context.WithoutCancel(ctx), caller)
+	jobCtx, cancel := context.WithCancelCause(jobCtx)
 	j, err := m.admit(ctx, e, cancel)
 	if err != nil {
 		cancel(err)
@@ -84,7 +85,8 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (*mediasign.Expor
 
 // admit stores e as running when this process has room for one more
 // export.
-func (m *Manager) admit(ctx context.Context, e *mediasign.Export, cancel context.CancelCauseFunc) (*job, error) {
+func (m *Manager) admit(ctx context.Context, e *mediasign.Export,
+	cancel context.CancelCauseFunc) (*job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

@@ -130,7 +130,8 @@ func (c *Cache) batchFromStore(ctx context.Context, keys []string, missing []int
 
 // storedURLs reads the entries of the keys at positions idx, in one call
 // when the store can.
-func (c *Cache) storedURLs(ctx context.Context, keys []string, idx []int) (map[string]*mediasign.CachedURL, error) {
+func (c *Cache) storedURLs(ctx context.Context, keys []string,
+	idx []int) (map[string]*mediasign.CachedURL, error) {
 	want := make([]string, len(idx))
 	for n, i := range idx {
 		want[n] = keys[i]
@@ -159,7 +160,8 @@ func (c *Cache) storedURLs(ctx context.Context, keys []string, idx []int) (map[s
 
 // signNew signs the i-th URL of a batch and checks that it lasts long
 // enough.
-func (c *Cache) signNew(ctx context.Context, i int, atLeast time.Time, sign BatchSignFunc) (Result, error) {
+func (c *Cache) signNew(ctx context.Context, i int, atLeast time.Time,
+	sign BatchSignFunc) (Result, error) {
 	signed, err := sign(ctx, i, c.policy.NewValid)
 	if err != nil {
 		return Result{}, err

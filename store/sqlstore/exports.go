@@ -34,7 +34,8 @@ func (s *Store) CreateExport(ctx context.Context, e *mediasign.Export) error {
 	if err != nil {
 		return s.mapErr(err, "export")
 	}
-	e.State, e.CreatedAt, e.HeartbeatAt = mediasign.ExportRunning, now, heartbeat.UTC().Truncate(time.Second)
+	e.State, e.CreatedAt = mediasign.ExportRunning, now
+	e.HeartbeatAt = heartbeat.UTC().Truncate(time.Second)
 	return nil
 }
 
