@@ -19,6 +19,10 @@ import (
 // installation, which prefixes its keys in a shared Redis.
 const settingInstallation = "installation_id"
 
+// settingRedisEntryKey names the setting that holds the secret with which
+// replicas authenticate the URLs they share through Redis.
+const settingRedisEntryKey = "redis_entry_key"
+
 // redisCheckTimeout bounds the start-up check of Redis.
 const redisCheckTimeout = 2 * time.Second
 
@@ -58,6 +62,11 @@ func (a *App) openCache(ctx context.Context, st mediasign.Store) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", config.EnvRedisURL, err)
 	}
+	secret, err := sharedSecret(ctx, st, settingRedisEntryKey)
+	if err != nil {
+		return err
+	}
+	tier.SetIntegrityKey(secret)
 	a.redis, opts.Shared = tier, tier
 	a.Cache = urlcache.New(opts)
 
@@ -65,6 +74,27 @@ func (a *App) openCache(ctx context.Context, st mediasign.Store) error {
 	defer cancel()
 	_, _ = a.Cache.CheckShared(check)
 	return nil
+}
+
+// sharedSecret returns the random secret stored under name, which the first
+// replica to start makes.
+func sharedSecret(ctx context.Context, st mediasign.SettingStore, name string) ([]byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("make %s: %w", name, err)
+	}
+	if _, err := st.SetSettingIfAbsent(ctx, name, hex.EncodeToString(b)); err != nil {
+		return nil, fmt.Errorf("store %s: %w", name, err)
+	}
+	v, err := st.Setting(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	secret, err := hex.DecodeString(v)
+	if err != nil || len(secret) < 16 {
+		return nil, fmt.Errorf("setting %s is damaged: delete it so a new one is made", name)
+	}
+	return secret, nil
 }
 
 // redisPrefix returns the configured key prefix, or one made of the

@@ -69,6 +69,24 @@ func dirName(root string) string {
 }
 
 func ensureLocalConnection(ctx context.Context, a *app.App, name, root string) (*mediasign.Connection, error) {
+	c, err := findLocalConnection(ctx, a, name, root)
+	if mediasign.ErrorCode(err) != mediasign.CodeNotFound {
+		return c, err
+	}
+
+	c = &mediasign.Connection{Name: name, Provider: mediasign.ProviderLocal,
+		Local: &mediasign.LocalConfig{Root: root}}
+	err = a.Service.AddConnection(ctx, c)
+	if mediasign.ErrorCode(err) == mediasign.CodeConflict {
+		// Another replica started with the same directory at the same time.
+		return findLocalConnection(ctx, a, name, root)
+	}
+	return c, err
+}
+
+// findLocalConnection returns the connection called name when it serves
+// root, and a not-found error when there is none.
+func findLocalConnection(ctx context.Context, a *app.App, name, root string) (*mediasign.Connection, error) {
 	c, err := a.Service.Connection(ctx, name)
 	if err == nil {
 		if c.Local == nil || c.Local.Root != root {
@@ -77,11 +95,5 @@ func ensureLocalConnection(ctx context.Context, a *app.App, name, root string) (
 		}
 		return c, nil
 	}
-	if mediasign.ErrorCode(err) != mediasign.CodeNotFound {
-		return nil, err
-	}
-
-	c = &mediasign.Connection{Name: name, Provider: mediasign.ProviderLocal,
-		Local: &mediasign.LocalConfig{Root: root}}
-	return c, a.Service.AddConnection(ctx, c)
+	return nil, err
 }

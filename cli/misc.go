@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/mediasign/mediasign/auth"
+	"github.com/mediasign/mediasign/config"
 	"github.com/mediasign/mediasign/urlcache"
 )
 
@@ -60,11 +62,23 @@ func runConfig(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if configured, err := a.Cache.CheckShared(ctx); configured && err != nil {
+		return fmt.Errorf("redis of %s does not work: %w", config.EnvRedisURL, err)
+	}
 	c := a.Config
 	fmt.Fprintf(env.Stdout, "listen        %s\npublic url    %s\ndata dir      %s\ndatabase      %s\n",
-		c.Listen, c.PublicURL, c.DataDir, c.DatabaseURL)
+		c.Listen, c.PublicURL, c.DataDir, redactURL(c.DatabaseURL))
 	fmt.Fprintf(env.Stdout, "%s = %d\n%s = %d\n", urlcache.EnvMinimumValid,
 		int64(c.Policy.MinValid/time.Second), urlcache.EnvNewValid, int64(c.Policy.NewValid/time.Second))
 	fmt.Fprintln(env.Stdout, "configuration is valid")
 	return nil
+}
+
+// redactURL hides the password of a URL such as a database URL.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a valid URL)"
+	}
+	return u.Redacted()
 }

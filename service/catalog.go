@@ -21,7 +21,12 @@ func (s *Service) EnsureProject(ctx context.Context, name string) (*mediasign.Pr
 	if mediasign.ErrorCode(err) != mediasign.CodeNotFound {
 		return p, err
 	}
-	return s.AddProject(ctx, name)
+	p, err = s.AddProject(ctx, name)
+	if mediasign.ErrorCode(err) == mediasign.CodeConflict {
+		// Another replica created it in the meantime.
+		return s.store.ProjectByName(ctx, name)
+	}
+	return p, err
 }
 
 // AddDataset creates a dataset called name in a project.
@@ -43,5 +48,10 @@ func (s *Service) EnsureDataset(ctx context.Context, projectID int64, name strin
 	if mediasign.ErrorCode(err) != mediasign.CodeNotFound {
 		return d, err
 	}
-	return s.AddDataset(ctx, projectID, name)
+	d, err = s.AddDataset(ctx, projectID, name)
+	if mediasign.ErrorCode(err) == mediasign.CodeConflict {
+		// Another replica created it in the meantime.
+		return s.store.DatasetByName(ctx, projectID, name)
+	}
+	return d, err
 }

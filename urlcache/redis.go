@@ -3,13 +3,16 @@ package urlcache
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -40,6 +43,10 @@ var (
 type RedisTier struct {
 	client *redis.Client
 	prefix string
+
+	// macKey authenticates entries, so that an entry written by anyone but
+	// this installation, or changed in Redis, is never served.
+	macKey []byte
 }
 
 var _ SharedTier = (*RedisTier)(nil)
@@ -74,7 +81,17 @@ func NewRedisTier(redisURL, prefix string, logger *slog.Logger) (*RedisTier, err
 		Mode: maintnotifications.ModeDisabled}
 
 	routeRedisLogs(logger)
-	return &RedisTier{client: redis.NewClient(opts), prefix: prefix}, nil
+	// Until SetIntegrityKey gives the installation's secret, entries are
+	// authenticated with a key derived from the prefix: that catches changes
+	// by accident, not by someone who knows the prefix.
+	macKey := sha256.Sum256([]byte("mediasign redis entries " + prefix))
+	return &RedisTier{client: redis.NewClient(opts), prefix: prefix, macKey: macKey[:]}, nil
+}
+
+// SetIntegrityKey sets the secret that authenticates entries; every replica
+// of an installation must use the same one. Call it before the tier is used.
+func (r *RedisTier) SetIntegrityKey(key []byte) {
+	r.macKey = bytes.Clone(key)
 }
 
 // redisEntry is the stored form of a cached URL; its Redis key names the
@@ -84,6 +101,35 @@ type redisEntry struct {
 	ExpiresAt time.Time         `json:"expires_at"`
 	Headers   map[string]string `json:"headers,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
+
+	// MAC is the HMAC-SHA256 of the cache key and the fields above.
+	MAC []byte `json:"mac"`
+}
+
+// mac authenticates e as the entry of key. Each field goes in with its
+// length, so no two entries share a message.
+func (r *RedisTier) mac(key string, e *redisEntry) []byte {
+	h := hmac.New(sha256.New, r.macKey)
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(key)
+	field(e.URL)
+	field(e.ExpiresAt.UTC().Format(time.RFC3339Nano))
+	field(e.CreatedAt.UTC().Format(time.RFC3339Nano))
+	names := make([]string, 0, len(e.Headers))
+	for k := range e.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		field(k)
+		field(e.Headers[k])
+	}
+	return h.Sum(nil)
 }
 
 // Get returns the entry for key, or nil when there is none.
@@ -101,6 +147,11 @@ func (r *RedisTier) Get(ctx context.Context, key string) (*mediasign.CachedURL, 
 		// Not an entry this build wrote: treat it as absent.
 		return nil, nil
 	}
+	if !hmac.Equal(e.MAC, r.mac(key, &e)) {
+		// Written by someone else or changed since: never served, and
+		// replaced by the next good entry.
+		return nil, nil
+	}
 	return &mediasign.CachedURL{Key: key, URL: e.URL, ExpiresAt: e.ExpiresAt,
 		Headers: e.Headers, CreatedAt: e.CreatedAt}, nil
 }
@@ -114,8 +165,9 @@ func (r *RedisTier) Put(ctx context.Context, u *mediasign.CachedURL, ttl time.Du
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(redisEntry{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers,
-		CreatedAt: u.CreatedAt})
+	e := redisEntry{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers, CreatedAt: u.CreatedAt}
+	e.MAC = r.mac(u.Key, &e)
+	err := enc.Encode(e)
 	if err != nil {
 		return fmt.Errorf("encode shared url cache entry: %w", err)
 	}

@@ -198,6 +198,9 @@ func (c *Cache) CheckShared(ctx context.Context) (configured bool, err error) {
 	return true, c.shared.check(ctx)
 }
 
+// maxClockSkew is how far the clocks of two replicas may differ.
+const maxClockSkew = time.Minute
+
 // sharedEntry reads key from the shared tier without counting the lookup.
 func (c *Cache) sharedEntry(ctx context.Context, key string) (Result, bool, error) {
 	if c.shared == nil || !c.shared.usable() {
@@ -209,6 +212,11 @@ func (c *Cache) sharedEntry(ctx context.Context, key string) (Result, bool, erro
 		return Result{}, false, err
 	}
 	if u == nil || !c.servableNow(u.ExpiresAt) {
+		return Result{}, false, nil
+	}
+	if now := c.clock.Now(); u.ExpiresAt.After(now.Add(c.policy.NewValid + maxClockSkew)) {
+		// No URL this installation signs lives longer than N: the entry
+		// is not honest.
 		return Result{}, false, nil
 	}
 
