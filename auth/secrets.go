@@ -56,6 +56,10 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// SessionKey returns the key a session with the given ID is stored under,
+// for code outside this package that looks a session up.
+func SessionKey(id string) string { return hashSecret(id) }
+
 // csrfFor returns the CSRF token of a session: an HMAC keyed with the
 // session ID, so it is fixed for the session, reveals nothing of its ID and
 // needs no storage.

@@ -176,11 +176,12 @@ func (x *Exporter) Run(ctx context.Context, req Request, plan *Plan) (Result, er
 		return Result{}, err
 	}
 
-	// The connections of exports are signed by mediasign itself, where a
-	// presign costs less than a database round trip: exports look in the
-	// memory tier only and leave the persistent one as it is.
+	// Where mediasign signs itself, a presign costs less than a database
+	// round trip: those URLs come from the memory tier or are signed anew.
+	// Custom signers are asked on behalf of the requester in ctx while
+	// their credential lasts, and with the service token after that.
 	signer := x.opts.Service.NewMediaSigner(ctx, service.BatchOptions{Extra: x.margin(),
-		Workers: x.opts.Workers})
+		Workers: x.opts.Workers, CredentialUntil: x.credentialUntil(ctx)})
 	r := &run{x: x, req: req, plan: plan, signer: signer, policy: policy}
 	res, err := r.export(ctx, out)
 	res.Stats = signer.Close()

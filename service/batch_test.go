@@ -2,15 +2,19 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/customsigner/customsignertest"
 	"github.com/mediasign/mediasign/internal/fakeclock"
 	"github.com/mediasign/mediasign/service"
 	"github.com/mediasign/mediasign/store/sqlite"
@@ -175,30 +179,249 @@ func TestMediaSignerStopsAtFirstError(t *testing.T) {
 	}
 }
 
-func TestMediaSignerRefusesCustomSigners(t *testing.T) {
-	e := newBatchEnv(t)
-	ctx := context.Background()
-	conn := &mediasign.Connection{Name: "custom", Provider: fakeProvider,
-		Signer: &mediasign.SignerConfig{URL: "http://127.0.0.1:9/sign"}}
-	must(t, e.store.CreateConnection(ctx, conn))
-	if stored, err := e.store.Connection(ctx, conn.ID); err != nil || stored.Signer == nil {
-		t.Skipf("skipping: the store does not keep custom signer settings yet (%v)", err)
+// serviceToken is the signer service token of the test connections.
+const serviceToken = "svc-token-1"
+
+// keySigner is a custom URL signer that counts the keys it signs for each
+// credential, and how many calls it has in flight at most.
+type keySigner struct {
+	clock   mediasign.Clock
+	valid   time.Duration
+	latency time.Duration
+
+	mu       sync.Mutex
+	keys     map[string]int // by credential
+	calls    int
+	inFlight atomic.Int64
+	maxIn    atomic.Int64
+}
+
+func newKeySigner(clock mediasign.Clock, valid, latency time.Duration) *keySigner {
+	return &keySigner{clock: clock, valid: valid, latency: latency, keys: make(map[string]int)}
+}
+
+// credential is what a request carries: its cookie or Authorization.
+func credential(r *http.Request) string {
+	if c := r.Header.Get("Cookie"); c != "" {
+		return c
 	}
-	_, err := e.store.AddMedia(ctx, []mediasign.MediaFile{{DatasetID: e.dataset.ID,
-		ConnectionID: conn.ID, Bucket: "b", Key: "x.jpg", MediaType: "image/jpeg"}})
-	must(t, err)
-	refs, err := e.store.MediaPage(ctx, e.dataset.ID, 0, 1<<62, 10, nil)
+	return r.Header.Get("Authorization")
+}
+
+func (k *keySigner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := k.inFlight.Add(1)
+	defer k.inFlight.Add(-1)
+	for m := k.maxIn.Load(); n > m && !k.maxIn.CompareAndSwap(m, n); m = k.maxIn.Load() {
+	}
+	time.Sleep(k.latency)
+
+	bucket := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0]
+	exp := k.clock.Now().Add(k.valid).UTC()
+	keys := []string{r.URL.Query().Get("key")}
+	if r.Method == http.MethodPost {
+		var body struct {
+			Items []struct{ Key string } `json:"items"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			customsignertest.WriteJSON(w, 400, map[string]string{"error": "bad batch"})
+			return
+		}
+		keys = keys[:0]
+		for _, it := range body.Items {
+			keys = append(keys, it.Key)
+		}
+	}
+	k.mu.Lock()
+	k.keys[credential(r)] += len(keys)
+	k.calls++
+	k.mu.Unlock()
+
+	results := make([]map[string]any, len(keys))
+	for i, key := range keys {
+		results[i] = map[string]any{"expires_at": exp,
+			"url": customsignertest.SignedURL(bucket, key, customsignertest.Caller(r))}
+	}
+	if r.Method == http.MethodPost {
+		customsignertest.WriteJSON(w, 200, map[string]any{"results": results})
+		return
+	}
+	customsignertest.WriteJSON(w, 200, results[0])
+}
+
+// counts returns the keys signed per credential and the calls made.
+func (k *keySigner) counts() (map[string]int, int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make(map[string]int, len(k.keys))
+	for c, n := range k.keys {
+		out[c] = n
+	}
+	return out, k.calls
+}
+
+// signerConn adds a connection with a custom signer served by k, and media
+// files of it, and returns them.
+func (e *batchEnv) signerConn(t *testing.T, k *keySigner, cfg mediasign.SignerConfig,
+	n int) []mediasign.MediaRef {
+	t.Helper()
+	ctx := context.Background()
+	srv := customsignertest.NewSigner(t, k.ServeHTTP)
+	cfg.URL = srv.URL
+	conn := &mediasign.Connection{Name: "signed", Provider: fakeProvider, Signer: &cfg}
+	must(t, e.svc.AddConnection(ctx, conn))
+	d, err := e.svc.AddDataset(ctx, e.dataset.ProjectID, "signed-d")
 	must(t, err)
 
-	m := e.svc.NewMediaSigner(ctx, service.BatchOptions{})
-	defer m.Close()
-	err = m.Sign(ctx, refs, make([]service.MediaURLs, len(refs)))
-	if mediasign.ErrorCode(err) != mediasign.CodeInvalid ||
-		!strings.Contains(mediasign.PublicMessage(err), "custom URL signer") {
-		t.Fatalf("Sign on a custom signer connection = %v, want a clear refusal", err)
+	files := make([]mediasign.MediaFile, n)
+	for i := range files {
+		files[i] = mediasign.MediaFile{DatasetID: d.ID, ConnectionID: conn.ID, Bucket: "b",
+			Key: fmt.Sprintf("s/%03d.jpg", i), MediaType: "image/jpeg"}
+		if i%4 == 0 {
+			files[i].ThumbKey = fmt.Sprintf("s/thumb-%03d.jpg", i)
+		}
 	}
-	if e.storage.signs.Load() != 0 {
-		t.Fatal("a URL was signed on a custom signer connection")
+	_, err = e.store.AddMedia(ctx, files)
+	must(t, err)
+	refs, err := e.store.MediaPage(ctx, d.ID, 0, 1<<62, n+10, nil)
+	must(t, err)
+	return refs
+}
+
+func sessionCaller(id int64, sessionID string) context.Context {
+	return mediasign.WithCaller(context.Background(), mediasign.Caller{UserID: id,
+		UserName: fmt.Sprintf("user%d", id), Method: mediasign.AuthSession, Credential: sessionID})
+}
+
+func urlCount(refs []mediasign.MediaRef) int {
+	n := len(refs)
+	for _, r := range refs {
+		if r.ThumbKey != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMediaSignerForwardsThenFallsBack signs with the requester's session
+// while it lasts, through the batch extension and concurrently, and with
+// the service token once it has ended, under the service cache scope.
+func TestMediaSignerForwardsThenFallsBack(t *testing.T) {
+	e := newBatchEnv(t)
+	k := newKeySigner(e.clock, 7*24*time.Hour, 20*time.Millisecond)
+	refs := e.signerConn(t, k, mediasign.SignerConfig{ServiceToken: serviceToken, Batch: true,
+		MaxConcurrency: 4}, 200)
+	ctx := sessionCaller(7, "session-of-seven")
+	m := e.svc.NewMediaSigner(ctx, service.BatchOptions{Extra: time.Hour,
+		CredentialUntil: e.clock.Now().Add(time.Hour)})
+	defer m.Close()
+
+	out := make([]service.MediaURLs, len(refs))
+	must(t, m.Sign(ctx, refs, out))
+	keys, calls := k.counts()
+	want := urlCount(refs)
+	if keys["mediasign_session=session-of-seven"] != want || len(keys) != 1 {
+		t.Fatalf("keys by credential = %v, want all %d with the user's session cookie", keys, want)
+	}
+	if calls >= want || k.maxIn.Load() < 2 {
+		t.Fatalf("%d calls for %d keys, at most %d at once: want batch calls side by side",
+			calls, want, k.maxIn.Load())
+	}
+
+	e.clock.Advance(2 * time.Hour)
+	must(t, m.Sign(ctx, refs, out))
+	keys, _ = k.counts()
+	if keys["Bearer "+serviceToken] != want {
+		t.Fatalf("keys by credential after the session ended = %v, want %d with the service "+
+			"token (the user's URLs are not the service's)", keys, want)
+	}
+	if !strings.Contains(out[0].URL, "sig-") {
+		t.Fatalf("url %q does not come from the signer", out[0].URL)
+	}
+}
+
+// TestMediaSignerNeedsAnIdentity fails at once, naming the connection, when
+// neither the requester's credential nor a service token can be used.
+func TestMediaSignerNeedsAnIdentity(t *testing.T) {
+	e := newBatchEnv(t)
+	k := newKeySigner(e.clock, 7*24*time.Hour, 0)
+	refs := e.signerConn(t, k, mediasign.SignerConfig{}, 5)
+
+	for name, ctx := range map[string]context.Context{
+		"no user": mediasign.WithCaller(context.Background(), mediasign.Caller{
+			Method: mediasign.AuthAPIToken, TokenProjectID: 1, TokenRole: mediasign.RoleAdmin}),
+		"ended session": sessionCaller(7, "session-of-seven"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := e.svc.NewMediaSigner(ctx, service.BatchOptions{
+				CredentialUntil: e.clock.Now().Add(-time.Second)})
+			defer m.Close()
+			err := m.Sign(ctx, refs, make([]service.MediaURLs, len(refs)))
+			msg := mediasign.PublicMessage(err)
+			if mediasign.ErrorCode(err) != mediasign.CodeInvalid ||
+				!strings.Contains(msg, `"signed"`) || !strings.Contains(msg, "service_token") {
+				t.Fatalf("Sign = %v (%q), want a refusal naming the connection and "+
+					"service_token", err, msg)
+			}
+		})
+	}
+	if _, calls := k.counts(); calls != 0 {
+		t.Fatalf("the signer was called %d times, want none", calls)
+	}
+}
+
+// TestMediaSignerKeepsUsersApart never serves one user's URLs to another,
+// in either direction between batches and single requests.
+func TestMediaSignerKeepsUsersApart(t *testing.T) {
+	e := newBatchEnv(t)
+	k := newKeySigner(e.clock, 7*24*time.Hour, 0)
+	refs := e.signerConn(t, k, mediasign.SignerConfig{ServiceToken: serviceToken}, 3)
+	until := e.clock.Now().Add(time.Hour)
+	alice, bob := sessionCaller(1, "session-alice"), sessionCaller(2, "session-bob")
+
+	batch := func(ctx context.Context) []service.MediaURLs {
+		m := e.svc.NewMediaSigner(ctx, service.BatchOptions{CredentialUntil: until})
+		defer m.Close()
+		out := make([]service.MediaURLs, len(refs))
+		must(t, m.Sign(ctx, refs, out))
+		return out
+	}
+	single := func(ctx context.Context) service.MediaURLs {
+		u, err := e.svc.MediaURLs(ctx, refs[0].ID)
+		must(t, err)
+		return u
+	}
+
+	a := batch(alice)
+	b := single(bob)
+	if b.URL == a[0].URL {
+		t.Fatalf("bob was served alice's export URL %s", b.URL)
+	}
+	b2 := batch(bob)
+	if b2[0].URL != b.URL || b2[1].URL == a[1].URL {
+		t.Fatalf("bob's batch = %s, %s; want his own cached %s, and not alice's %s",
+			b2[0].URL, b2[1].URL, b.URL, a[1].URL)
+	}
+	if a2 := single(alice); a2.URL != a[0].URL {
+		t.Fatalf("alice's request got %s, want her own export URL %s", a2.URL, a[0].URL)
+	}
+}
+
+// TestMediaSignerRefusesShortSignerURLs fails clearly when the signer's
+// URLs expire before M + Extra.
+func TestMediaSignerRefusesShortSignerURLs(t *testing.T) {
+	e := newBatchEnv(t)
+	k := newKeySigner(e.clock, 24*time.Hour, 0)
+	refs := e.signerConn(t, k, mediasign.SignerConfig{ServiceToken: serviceToken}, 3)
+	ctx := context.Background()
+	m := e.svc.NewMediaSigner(ctx, service.BatchOptions{Extra: time.Hour})
+	defer m.Close()
+
+	err := m.Sign(ctx, refs, make([]service.MediaURLs, len(refs)))
+	msg := mediasign.PublicMessage(err)
+	if mediasign.ErrorCode(err) != mediasign.CodeUnavailable || !strings.Contains(msg, `"signed"`) ||
+		!strings.Contains(msg, "custom URL signer") {
+		t.Fatalf("Sign with 1-day signer URLs = %v (%q), want an unavailable error naming the "+
+			"connection and its signer", err, msg)
 	}
 }
 
