@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mediasign/mediasign"
+	"github.com/mediasign/mediasign/app"
+	"github.com/mediasign/mediasign/config"
 	"github.com/mediasign/mediasign/export"
 	"github.com/mediasign/mediasign/urlcache"
 )
@@ -74,7 +77,18 @@ func runExport(ctx context.Context, env Env, args []string) error {
 	if f.output == "" {
 		f.output = f.project + "-" + strings.Join(f.datasets, "+") + export.Extension(format)
 	}
-	return exportDatasets(ctx, env, f, format)
+	if f.output == "-" {
+		return fmt.Errorf("--output - is not supported: an export is written to a file and " +
+			"renamed into place once every URL is checked; give a file path")
+	}
+	if err := export.CheckOutput(f.output); err != nil {
+		return err
+	}
+	err = exportDatasets(ctx, env, f, format)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("export interrupted: %s was left as it was", f.output)
+	}
+	return err
 }
 
 func exportDatasets(ctx context.Context, env Env, f exportFlags, format mediasign.ExportFormat) error {
@@ -99,6 +113,8 @@ func exportDatasets(ctx context.Context, env Env, f exportFlags, format mediasig
 	if err != nil {
 		return err
 	}
+
+	warnLocalBase(ctx, env, a, f.state)
 
 	prog := newExportProgress(env.Stderr, plan.Total, f.quiet)
 	res, err := a.Exporter.Run(ctx, export.Request{Project: p, Datasets: datasets, Format: format,
@@ -200,4 +216,24 @@ func percent(n, total int64) int64 {
 		return 100
 	}
 	return n * 100 / total
+}
+
+// warnLocalBase says where local URLs will point when no public URL was
+// given: the command line cannot know the address the service listens on.
+func warnLocalBase(ctx context.Context, env Env, a *app.App, state stateFlags) {
+	if _, set := env.Lookup(config.EnvPublicURL); set || state.publicURL != "" {
+		return
+	}
+	conns, err := a.Store.ListConnections(ctx)
+	if err != nil {
+		return
+	}
+	for _, c := range conns {
+		if c.Provider == mediasign.ProviderLocal {
+			fmt.Fprintf(env.Stderr, "note: URLs of local connections point at %s; if mediasign "+
+				"serves elsewhere, set %s or --public-url to its address\n", a.Config.PublicURL,
+				config.EnvPublicURL)
+			return
+		}
+	}
 }

@@ -3,7 +3,9 @@ package export
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,8 +43,29 @@ type file struct {
 	line     []byte
 }
 
+// CheckOutput refuses an output path that exists and is not a regular file:
+// the finished export is renamed into place, which would replace a
+// directory's name, a device, a pipe or a symbolic link.
+func CheckOutput(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check export output %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return mediasign.Invalidf("export output %s exists and is not a regular file (a directory, "+
+			"device, pipe or link): give the path of a new or regular file", path)
+	}
+	return nil
+}
+
 // createFile starts an export file that will be renamed to path.
 func createFile(path string, format mediasign.ExportFormat, h Header) (*file, error) {
+	if err := CheckOutput(path); err != nil {
+		return nil, err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

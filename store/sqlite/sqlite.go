@@ -17,10 +17,12 @@ import (
 	"github.com/mediasign/mediasign/store/sqlstore"
 )
 
-// Dialect describes SQLite to the shared SQL store.
+// Dialect describes SQLite to the shared SQL store. IDs are AUTOINCREMENT so
+// that a deleted row's ID is never given to a new one: an old link to an
+// export, or a cache scope made from a user ID, must not reach a newer row.
 var Dialect = sqlstore.Dialect{
 	Name:                  "sqlite",
-	IDColumn:              "INTEGER PRIMARY KEY",
+	IDColumn:              "INTEGER PRIMARY KEY AUTOINCREMENT",
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
 }

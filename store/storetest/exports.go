@@ -74,6 +74,13 @@ func testExports(t *testing.T, s mediasign.Store) {
 	_, err = s.Export(ctx, second.ID)
 	wantCode(t, err, mediasign.CodeNotFound)
 	wantCode(t, s.UpdateExportProgress(ctx, second.ID, 1, beat), mediasign.CodeNotFound)
+
+	// A deleted export's ID is never given again: an old link must not
+	// reach a newer export.
+	third := newExport(t, s, ds.ProjectID, ds.ID)
+	if third.ID == second.ID {
+		t.Fatalf("a new export reused the ID %d of a deleted one", second.ID)
+	}
 }
 
 func testExportEndsOnce(t *testing.T, s mediasign.Store) {
