@@ -85,6 +85,9 @@ func appendEntry(b []byte, e *Entry) []byte {
 	b = appendField(b, "dataset", e.Dataset)
 	b = appendField(b, "connection", e.Connection)
 	b = appendField(b, "bucket", e.Bucket)
+	// TODO: Keys that are not valid UTF-8 lose their bad bytes to U+FFFD in
+	// JSON; an extra percent-encoded key field would let consumers map such
+	// entries back to their objects exactly.
 	b = appendField(b, "key", e.Key)
 	b = appendField(b, "media_type", e.MediaType)
 	b = append(b, `,"size":`...)
