@@ -2,6 +2,8 @@ package mediasign
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -83,6 +85,18 @@ type User struct {
 	RolesTokenTime time.Time `json:"-"`
 
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// AccountTag returns a short hash of what makes u one account (its id,
+// creation time in whole seconds, as stores keep it, name, OAuth2 subject
+// and password hash, whose salt is random), so that state kept per user, such as cached URLs, never passes to
+// a later account that reuses the id, even one made in the same second under
+// the same name. A new password gives a new tag too.
+func AccountTag(u *User) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%d\x00%s\x00%s\x00%s", u.ID, u.CreatedAt.Unix(), u.Name,
+		u.Subject, u.PasswordHash)
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // SignIn says how the users of an installation sign in, so that the last
@@ -172,6 +186,11 @@ type Caller struct {
 	// the admin token.
 	UserID   int64
 	UserName string
+
+	// Account tells this user account apart from any later account that
+	// gets the same (reused) id: see AccountTag. Empty for callers that are
+	// not users.
+	Account string
 
 	// InstallAdmin callers may do everything.
 	InstallAdmin bool

@@ -72,6 +72,11 @@ type CatalogStore interface {
 
 	CountMedia(ctx context.Context, datasetID int64) (int64, error)
 
+	// DatasetsWithObject returns the ids of the datasets, in ascending
+	// order, that hold a media file for the object key of bucket on the
+	// connection, comparing the key byte for byte.
+	DatasetsWithObject(ctx context.Context, connectionID int64, bucket, key string) ([]int64, error)
+
 	// ProjectOfMedia returns the project that holds the media file with id,
 	// in one lookup, for access checks.
 	ProjectOfMedia(ctx context.Context, id int64) (*Project, error)

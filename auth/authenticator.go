@@ -242,7 +242,8 @@ func (a *Authenticator) session(ctx context.Context, id string) (mediasign.Calle
 	if err != nil {
 		return mediasign.Caller{}, err
 	}
-	return mediasign.Caller{UserID: u.ID, UserName: u.Name, InstallAdmin: u.InstallAdmin,
+	return mediasign.Caller{UserID: u.ID, UserName: u.Name,
+		Account: mediasign.AccountTag(u), InstallAdmin: u.InstallAdmin,
 		Method: mediasign.AuthSession, Credential: id}, nil
 }
 

@@ -76,7 +76,8 @@ func (a *Authenticator) oauth2(ctx context.Context, token string) (mediasign.Cal
 			return mediasign.Caller{}, err
 		}
 	}
-	return mediasign.Caller{UserID: u.ID, UserName: u.Name, InstallAdmin: u.InstallAdmin,
+	return mediasign.Caller{UserID: u.ID, UserName: u.Name,
+		Account: mediasign.AccountTag(u), InstallAdmin: u.InstallAdmin,
 		Method: mediasign.AuthOAuth2, Credential: token}, nil
 }
 

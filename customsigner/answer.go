@@ -70,7 +70,7 @@ func signed(a answer, req mediasign.SignRequest, now time.Time) (
 	if err != nil {
 		return mediasign.SignedURL{}, false, err
 	}
-	exp, known, err := expiry(a.ExpiresAt, parsed, now.Add(req.Expires))
+	exp, known, err := urlExpiry(a.ExpiresAt, parsed, req, now)
 	if err != nil {
 		return mediasign.SignedURL{}, false, err
 	}
@@ -101,7 +101,45 @@ func checkURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// expiry returns the earliest of limit, the answer's expires_at and the
+// uploadSlack is how much longer than asked an upload URL from a signer may
+// stay valid, for clocks that differ and validities rounded up.
+const uploadSlack = 60 * time.Second
+
+// tooLong says a signer's upload URL stays valid longer than was asked.
+type tooLong struct {
+	asked time.Duration
+	until time.Time
+}
+
+func (e tooLong) Error() string {
+	return fmt.Sprintf("answer holds an upload URL valid until %s, more than %s after the "+
+		"%d s asked", e.until.Format(time.RFC3339), uploadSlack, int64(e.asked/time.Second))
+}
+
+// urlExpiry returns when the answer's URL stops working. A view URL counts
+// as expiring at the earliest of what was asked and what the signer told,
+// which is what caching needs. An upload URL reports its own expiry, and
+// one valid for longer than asked (plus uploadSlack) is refused, because
+// it would let an upload happen long after the answer's expires_at.
+func urlExpiry(raw json.RawMessage, u *url.URL, req mediasign.SignRequest,
+	now time.Time) (time.Time, bool, error) {
+	asked := now.Add(req.Expires)
+	if req.Method != mediasign.MethodPut {
+		return expiry(raw, u, asked)
+	}
+	exp, known, err := expiry(raw, u, time.Time{})
+	switch {
+	case err != nil:
+		return time.Time{}, false, err
+	case !known:
+		return asked, false, nil
+	case exp.After(asked.Add(uploadSlack)):
+		return time.Time{}, false, tooLong{asked: req.Expires, until: exp}
+	}
+	return exp, true, nil
+}
+
+// expiry returns the earliest of limit (none when zero), the answer's expires_at and the
 // expiry in the URL's parameters, and whether the signer told one at all.
 func expiry(raw json.RawMessage, u *url.URL, limit time.Time) (time.Time, bool, error) {
 	exp, known := limit, false
@@ -118,8 +156,9 @@ func expiry(raw json.RawMessage, u *url.URL, limit time.Time) (time.Time, bool, 
 	return exp, known, nil
 }
 
+// earliest returns the earlier of a and b; a zero time counts as no limit.
 func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
+	if a.IsZero() || b.Before(a) {
 		return b
 	}
 	return a

@@ -3,6 +3,7 @@ package customsigner
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -111,5 +112,46 @@ func TestUploadHeaders(t *testing.T) {
 		if _, _, err := signed(a, req, now); !errors.Is(err, errBadHeaders) {
 			t.Errorf("headers %q: error %v, want refused", bad, err)
 		}
+	}
+}
+
+// TestUploadExpiryIsTheURLs checks that an upload URL reports its own
+// expiry and that one valid for longer than asked is refused.
+func TestUploadExpiryIsTheURLs(t *testing.T) {
+	req := mediasign.SignRequest{Method: mediasign.MethodPut, Expires: time.Hour}
+	amz := func(secs int) string {
+		return `"https://b.s3.test/k?X-Amz-Date=20260601T120000Z&X-Amz-Expires=` +
+			strconv.Itoa(secs) + `&X-Amz-Signature=ab"`
+	}
+	for _, tc := range []struct {
+		name string
+		body string
+		want time.Time // zero: refused as too long
+	}{
+		{"nothing tells", `{"url":"https://x.test/a?sig=1"}`, now.Add(time.Hour)},
+		{"shorter than asked", `{"url":` + amz(1800) + `}`, now.Add(30 * time.Minute)},
+		{"within the slack", `{"url":` + amz(3660) + `}`, now.Add(3660 * time.Second)},
+		{"seven days in the URL", `{"url":` + amz(604800) + `}`, time.Time{}},
+		{"expires_at in 2099", `{"url":"https://x.test/a","expires_at":"2099-01-01T00:00:00Z"}`,
+			time.Time{}},
+		{"URL short, expires_at long", `{"url":` + amz(1800) +
+			`,"expires_at":"2099-01-01T00:00:00Z"}`, now.Add(30 * time.Minute)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := decodeAnswer([]byte(tc.body))
+			must(t, err)
+			u, _, err := signed(a, req, now)
+			var long tooLong
+			if tc.want.IsZero() {
+				if !errors.As(err, &long) {
+					t.Fatalf("error %v, want the URL refused as valid too long", err)
+				}
+				return
+			}
+			must(t, err)
+			if !u.ExpiresAt.Equal(tc.want) {
+				t.Fatalf("expires_at %v, want %v", u.ExpiresAt, tc.want)
+			}
+		})
 	}
 }

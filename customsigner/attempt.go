@@ -138,6 +138,33 @@ func refused() error {
 		Message: "the storage's custom URL signer refused to sign this URL for you"}
 }
 
+func malformed() error {
+	return &mediasign.Error{Code: mediasign.CodeInvalid,
+		Message: "the signer refused this request as malformed: check the key, or ask the " +
+			"signer's team which keys it accepts"}
+}
+
+func notFound() error {
+	return &mediasign.Error{Code: mediasign.CodeNotFound,
+		Message: "the storage's custom URL signer knows no such object or bucket"}
+}
+
+func busy() error {
+	return &mediasign.Error{Code: mediasign.CodeBadGateway,
+		Message: "the storage's custom URL signer is getting too many requests: try again " +
+			"in a moment",
+		Err: statusError(http.StatusTooManyRequests)}
+}
+
+func uploadTooLong(e tooLong) error {
+	return &mediasign.Error{Code: mediasign.CodeBadGateway,
+		Message: fmt.Sprintf("the storage's custom URL signer returned an upload URL that stays "+
+			"valid until %s, longer than the %d s asked, so mediasign did not hand it out: ask "+
+			"the signer's team to honour the expires parameter", e.until.Format(time.RFC3339),
+			int64(e.asked/time.Second)),
+		Err: e}
+}
+
 func conflict() error {
 	return &mediasign.Error{Code: mediasign.CodeConflict,
 		Message: "an object with this key already exists: upload under another key"}

@@ -16,12 +16,13 @@ const batchMax = 100
 // of MaxAnswerBytes.
 const batchBytesPerKey = 8 << 10
 
-// batchGroup holds the keys that may share a call: same credential, bucket
-// and method.
+// batchGroup holds the keys that may share a call: same credential, bucket,
+// method and validity asked.
 type batchGroup struct {
 	identity string
 	bucket   string
 	method   mediasign.Method
+	expires  time.Duration
 }
 
 // pending is one key waiting for its result.
@@ -58,7 +59,8 @@ func newBatcher(c *Client) *batcher {
 func (b *batcher) submit(ctx context.Context, id identity,
 	req mediasign.SignRequest) (mediasign.SignedURL, error) {
 	p := &pending{id: id, req: req, out: make(chan batchResult, 1)}
-	g := batchGroup{identity: id.key(), bucket: req.Bucket, method: req.Method}
+	g := batchGroup{identity: id.key(), bucket: req.Bucket, method: req.Method,
+		expires: req.Expires}
 
 	b.mu.Lock()
 	b.queues[g] = append(b.queues[g], p)
@@ -155,7 +157,8 @@ func (c *Client) batchCall(ctx context.Context, items []*pending) ([]batchResult
 		body[i] = batchItem{Key: p.req.Key, ContentType: p.req.ContentType}
 	}
 	build := func(ctx context.Context) (*http.Request, error) {
-		return newBatchRequest(ctx, c.cfg.URL, first.id, first.req.Bucket, first.req.Method, body)
+		return newBatchRequest(ctx, c.cfg.URL, first.id, first.req.Bucket, first.req.Method,
+			first.req.Expires, body)
 	}
 
 	start := time.Now()

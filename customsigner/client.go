@@ -11,6 +11,7 @@ package customsigner
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -215,6 +216,12 @@ func statusResult(status int, m mediasign.Method) (string, error) {
 		return resultRefused, refused()
 	case status == http.StatusConflict && m == mediasign.MethodPut:
 		return resultConflict, conflict()
+	case status == http.StatusBadRequest:
+		return resultRefused, malformed()
+	case status == http.StatusNotFound:
+		return resultRefused, notFound()
+	case status == http.StatusTooManyRequests:
+		return resultError, busy()
 	case status >= 300 && status < 400:
 		return resultError, failed("call the signer", errRedirect)
 	}
@@ -224,6 +231,10 @@ func statusResult(status int, m mediasign.Method) (string, error) {
 // accept checks a successful answer and counts an assumed expiry.
 func (c *Client) accept(a answer, req mediasign.SignRequest) (mediasign.SignedURL, error) {
 	u, assumed, err := signed(a, req, c.clock.Now())
+	var long tooLong
+	if errors.As(err, &long) {
+		return mediasign.SignedURL{}, uploadTooLong(long)
+	}
 	if err != nil {
 		return mediasign.SignedURL{}, failed("check the answer", err)
 	}

@@ -238,7 +238,8 @@ func TestRetriesOnlyWhatMayHeal(t *testing.T) {
 		{"502, 504 then 200", []int{502, 504, 200}, 3, ""},
 		{"503 three times", []int{503, 503, 503, 200}, 3, mediasign.CodeBadGateway},
 		{"500 is not retried", []int{500, 200}, 1, mediasign.CodeBadGateway},
-		{"404 is not retried", []int{404, 200}, 1, mediasign.CodeBadGateway},
+		{"404 is not retried", []int{404, 200}, 1, mediasign.CodeNotFound},
+		{"400 is not retried", []int{400, 200}, 1, mediasign.CodeInvalid},
 		{"429 is not retried", []int{429, 200}, 1, mediasign.CodeBadGateway},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,6 +284,10 @@ func TestConnectionErrorsAreRetried(t *testing.T) {
 func TestBatchExtension(t *testing.T) {
 	var batches, keys atomic.Int64
 	s := newTestSigner(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Query().Get("key") == "refused" {
+			w.WriteHeader(403) // a key left alone goes out as a single call
+			return
+		}
 		if r.Method == http.MethodGet {
 			okAnswer(w, r)
 			return
@@ -368,5 +373,24 @@ func TestBatchFallsBackToSingleCalls(t *testing.T) {
 	wg.Wait()
 	if !c.batchOff.Load() {
 		t.Fatal("the client still uses the batch extension")
+	}
+}
+
+// TestSignerIsToldTheValidity checks that each call carries the validity
+// wanted as expires, in whole seconds.
+func TestSignerIsToldTheValidity(t *testing.T) {
+	var got atomic.Value
+	s := newTestSigner(t, func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.URL.Query().Get("expires"))
+		okAnswer(w, r)
+	})
+	c := newClient(t, s.srv.URL, nil, nil)
+	req := getReq("k")
+	req.Expires = 90 * time.Minute
+	if _, err := c.Sign(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got.Load() != "5400" {
+		t.Fatalf("expires = %v, want 5400", got.Load())
 	}
 }

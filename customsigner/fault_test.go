@@ -109,6 +109,18 @@ var faultCases = []faultCase{
 		handler: func(*httptest.Server, string) http.HandlerFunc { return statusAnswer(401) }},
 	{name: "403", wantStatus: 403, wantCalls: 1,
 		handler: func(*httptest.Server, string) http.HandlerFunc { return statusAnswer(403) }},
+	{name: "400", wantStatus: 400, wantCalls: 1,
+		handler: func(*httptest.Server, string) http.HandlerFunc { return statusAnswer(400) }},
+	{name: "404", wantStatus: 404, wantCalls: 1,
+		handler: func(*httptest.Server, string) http.HandlerFunc { return statusAnswer(404) }},
+	{name: "400 on PUT", upload: true, wantStatus: 400, wantCalls: 1,
+		handler: func(*httptest.Server, string) http.HandlerFunc { return statusAnswer(400) }},
+	{name: "PUT valid until 2099", upload: true, wantStatus: 502, wantCalls: 1,
+		handler: func(_ *httptest.Server, u string) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				cst.WriteJSON(w, 200, map[string]any{"url": u, "expires_at": "2099-01-01T00:00:00Z"})
+			}
+		}},
 	{name: "409 on PUT", upload: true, wantStatus: 409, wantCalls: 1,
 		handler: func(*httptest.Server, string) http.HandlerFunc { return statusAnswer(409) }},
 	{name: "good PUT", upload: true, wantStatus: 200, wantCalls: 1,
@@ -291,4 +303,38 @@ func TestOneThousandRequestsForOneKeyMakeOneCall(t *testing.T) {
 		t.Fatalf("1000 concurrent requests made %d signer calls, want 1", got)
 	}
 	s.Logs.MustNotHold(t, "session-of-ann")
+}
+
+// TestUploadExpiresAtIsTheURLs checks, through the API, that an upload
+// answer reports when the signer's URL really expires, and that a URL
+// valid far longer than asked is refused with a message saying so.
+func TestUploadExpiresAtIsTheURLs(t *testing.T) {
+	until := time.Now().Add(20 * time.Minute).UTC().Truncate(time.Second)
+	tc := faultCase{handler: func(_ *httptest.Server, u string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("expires") != "3600" {
+				w.WriteHeader(400)
+				return
+			}
+			cst.WriteJSON(w, 200, map[string]any{"url": u, "expires_at": until.Format(time.RFC3339)})
+		}
+	}}
+	f := newFaultFixture(t, tc)
+	resp, body := f.ask(true)
+	var out struct {
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || resp.StatusCode != 200 ||
+		!out.ExpiresAt.Equal(until) {
+		t.Fatalf("upload = %d %s, want expires_at %s", resp.StatusCode, body, until)
+	}
+
+	f.signer.Set(func(w http.ResponseWriter, r *http.Request) {
+		cst.WriteJSON(w, 200, map[string]any{"url": f.okURL, "expires_at": "2099-01-01T00:00:00Z"})
+	})
+	resp, body = f.ask(true)
+	if resp.StatusCode != 502 || !strings.Contains(string(body), "longer than the 3600 s asked") ||
+		strings.Contains(string(body), "sig-secret-9") {
+		t.Fatalf("upload valid until 2099 = %d %s, want 502 saying why", resp.StatusCode, body)
+	}
 }

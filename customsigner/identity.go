@@ -17,7 +17,7 @@ type identity struct {
 	header string // "Authorization" or "Cookie"
 	value  string // never logged
 
-	// scope is "u<user id>" for users and "service" for the service token.
+	// scope is userScope for users and "service" for the service token.
 	scope string
 }
 
@@ -33,9 +33,19 @@ func CacheScope(ctx context.Context, cfg *mediasign.SignerConfig) string {
 		return ""
 	}
 	if c, ok := userCaller(ctx); ok {
-		return "u" + strconv.FormatInt(c.UserID, 10)
+		return userScope(c)
 	}
 	return scopeService
+}
+
+// userScope is "u<user id>", followed by the account tag when the caller has
+// one, so a later account that reuses the id never shares the scope.
+func userScope(c mediasign.Caller) string {
+	scope := "u" + strconv.FormatInt(c.UserID, 10)
+	if c.Account != "" {
+		scope += "." + c.Account
+	}
+	return scope
 }
 
 // userCaller returns the caller of ctx when it is a user whose credential
@@ -77,7 +87,7 @@ func forwardUser(c mediasign.Caller, cfg *mediasign.SignerConfig) (identity, err
 			"forwarded to the custom URL signer: sign in again")
 	}
 
-	scope := "u" + strconv.FormatInt(c.UserID, 10)
+	scope := userScope(c)
 	wantJWT := mode == mediasign.ForwardBearer || mode == mediasign.ForwardJWT
 	switch {
 	case wantJWT && c.Method == mediasign.AuthOAuth2 && mode == mediasign.ForwardBearer:

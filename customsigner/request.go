@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mediasign/mediasign"
 )
@@ -17,10 +19,11 @@ const userAgent = "mediasign-custom-signer-client/1"
 // signURL returns {base}/{bucket}/?key={key}&method={method}, with the
 // bucket and the key percent-encoded byte by byte: every byte but the
 // unreserved ones of RFC 3986 becomes %XX, so a space is %20 and a plus
-// sign %2B whatever the signer's decoder thinks of "+".
-func signURL(base, bucket, key string, m mediasign.Method) string {
+// sign %2B whatever the signer's decoder thinks of "+". A positive expires
+// adds &expires={seconds}, the validity wanted (see expiresParam).
+func signURL(base, bucket, key string, m mediasign.Method, expires time.Duration) string {
 	var b strings.Builder
-	b.Grow(len(base) + len(bucket) + 3*len(key) + 32)
+	b.Grow(len(base) + len(bucket) + 3*len(key) + 48)
 	b.WriteString(base)
 	b.WriteByte('/')
 	escape(&b, bucket)
@@ -28,19 +31,33 @@ func signURL(base, bucket, key string, m mediasign.Method) string {
 	escape(&b, key)
 	b.WriteString("&method=")
 	b.WriteString(methodParam(m))
+	expiresParam(&b, expires)
 	return b.String()
 }
 
 // batchURL returns {base}/{bucket}/?method={method}, the address of the
-// batch extension.
-func batchURL(base, bucket string, m mediasign.Method) string {
+// batch extension, with &expires={seconds} as signURL adds it.
+func batchURL(base, bucket string, m mediasign.Method, expires time.Duration) string {
 	var b strings.Builder
 	b.WriteString(base)
 	b.WriteByte('/')
 	escape(&b, bucket)
 	b.WriteString("/?method=")
 	b.WriteString(methodParam(m))
+	expiresParam(&b, expires)
 	return b.String()
+}
+
+// expiresParam writes &expires={whole seconds}, the validity mediasign wants,
+// an optional extension of the protocol: a signer that knows it signs for
+// at most that long, and one that does not ignores it.
+func expiresParam(b *strings.Builder, expires time.Duration) {
+	secs := int64(expires / time.Second)
+	if secs <= 0 {
+		return
+	}
+	b.WriteString("&expires=")
+	b.WriteString(strconv.FormatInt(secs, 10))
 }
 
 func methodParam(m mediasign.Method) string {
@@ -74,7 +91,7 @@ func isUnreserved(c byte) bool {
 func newSignRequest(ctx context.Context, base string, id identity,
 	req mediasign.SignRequest) (*http.Request, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		signURL(base, req.Bucket, req.Key, req.Method), nil)
+		signURL(base, req.Bucket, req.Key, req.Method, req.Expires), nil)
 	if err != nil {
 		return nil, fmt.Errorf("build signer request: %w", err)
 	}
@@ -94,12 +111,12 @@ type batchItem struct {
 // newBatchRequest builds the POST request of the batch extension:
 // {"items": [{"key": ..., "content_type": ...}, ...]}.
 func newBatchRequest(ctx context.Context, base string, id identity, bucket string,
-	m mediasign.Method, items []batchItem) (*http.Request, error) {
+	m mediasign.Method, expires time.Duration, items []batchItem) (*http.Request, error) {
 	body, err := json.Marshal(map[string][]batchItem{"items": items})
 	if err != nil {
 		return nil, fmt.Errorf("encode batch request: %w", err)
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, batchURL(base, bucket, m),
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, batchURL(base, bucket, m, expires),
 		bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("build batch request: %w", err)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mediasign/mediasign"
 )
@@ -20,7 +21,7 @@ func TestSignURLEncodesEveryByte(t *testing.T) {
 		{"café", "https://s.test/sign/b-1/?key=caf%C3%A9&method=get"},
 		{"100%", "https://s.test/sign/b-1/?key=100%25&method=get"},
 	} {
-		got := signURL("https://s.test/sign", "b-1", tc.key, mediasign.MethodGet)
+		got := signURL("https://s.test/sign", "b-1", tc.key, mediasign.MethodGet, 0)
 		if got != tc.want {
 			t.Errorf("key %q: %s, want %s", tc.key, got, tc.want)
 		}
@@ -29,8 +30,15 @@ func TestSignURLEncodesEveryByte(t *testing.T) {
 			t.Errorf("key %q does not decode back from %s (%v)", tc.key, got, err)
 		}
 	}
-	if got := signURL("http://s", "b", "k", mediasign.MethodPut); got != "http://s/b/?key=k&method=put" {
+	if got := signURL("http://s", "b", "k", mediasign.MethodPut, 0); got != "http://s/b/?key=k&method=put" {
 		t.Errorf("put URL = %s", got)
+	}
+	got := signURL("http://s", "b", "k", mediasign.MethodPut, 3600*time.Second+time.Millisecond)
+	if got != "http://s/b/?key=k&method=put&expires=3600" {
+		t.Errorf("put URL with a validity = %s", got)
+	}
+	if got := batchURL("http://s", "b", mediasign.MethodGet, time.Hour); got != "http://s/b/?method=get&expires=3600" {
+		t.Errorf("batch URL with a validity = %s", got)
 	}
 }
 
@@ -153,5 +161,38 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUserScopeTellsAccountsApart checks that two accounts with the same id,
+// name and creation second, as a store that reuses ids could produce, never
+// share a cache scope or a coalesced call.
+func TestUserScopeTellsAccountsApart(t *testing.T) {
+	created := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+	old := &mediasign.User{ID: 2, Name: "bob", PasswordHash: "$argon2id$v=19$salt-one",
+		CreatedAt: created}
+	later := &mediasign.User{ID: 2, Name: "bob", PasswordHash: "$argon2id$v=19$salt-two",
+		CreatedAt: created}
+	cfg := &mediasign.SignerConfig{}
+	scope := func(u *mediasign.User) (string, string) {
+		c := mediasign.Caller{UserID: u.ID, UserName: u.Name, Account: mediasign.AccountTag(u),
+			Method: mediasign.AuthSession, Credential: "same-session"}
+		ctx := mediasign.WithCaller(context.Background(), c)
+		id, err := identify(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return CacheScope(ctx, cfg), id.key()
+	}
+	oldScope, oldKey := scope(old)
+	laterScope, laterKey := scope(later)
+	if oldScope == laterScope || oldKey == laterKey {
+		t.Fatalf("both accounts have scope %q and call key %q", oldScope, oldKey)
+	}
+	if !strings.HasPrefix(oldScope, "u2.") {
+		t.Fatalf("scope %q does not start with the user id", oldScope)
+	}
+	if again, _ := scope(old); again != oldScope {
+		t.Fatalf("one account has two scopes: %q and %q", oldScope, again)
 	}
 }

@@ -1,6 +1,7 @@
 package customsigner_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -177,5 +178,76 @@ func TestAPITokensUseTheServiceToken(t *testing.T) {
 			t.Fatalf("signer got Authorization %q, want the service token", got)
 		}
 		f.stack.Logs.MustNotHold(t, serviceToken, raw)
+	}
+}
+
+// TestSignerRefusalsAreNotFailures checks that a signer's 400 and 404 reach
+// the caller as 400 and 404, are never answered with a stale URL and never
+// open the breaker, while 429 stays a failure with its own message.
+func TestSignerRefusalsAreNotFailures(t *testing.T) {
+	clock := fakeclock.New(time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC))
+	policy := urlcache.Policy{MinValid: 1000 * time.Second, NewValid: 3000 * time.Second}
+	f := newScopeFixture(t, cst.Options{Clock: clock, Policy: policy}, mediasign.SignerConfig{})
+	first := f.url(t, f.ann)
+	clock.Advance(2500 * time.Second) // below M: a failure would serve the URL stale
+
+	for _, tc := range []struct {
+		status int
+		want   int
+		msg    string
+	}{
+		{400, 400, "refused this request as malformed"},
+		{404, 404, "knows no such object"},
+		{429, 502, "too many requests"},
+	} {
+		f.signer.Set(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) })
+		who := f.ann
+		if tc.status == 429 {
+			who = f.bob // ann's cached URL would be served stale, rightly
+		}
+		for range 7 { // more than the breaker's threshold
+			resp, body := f.stack.Do("GET", f.path, "", who.Apply)
+			if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.msg) ||
+				strings.Contains(string(body), first.URL) {
+				t.Fatalf("signer %d: got %d %s, want %d saying %q", tc.status, resp.StatusCode,
+					body, tc.want, tc.msg)
+			}
+		}
+		if tc.status == 429 {
+			break
+		}
+		f.signer.Set(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) })
+		before := f.signer.Calls()
+		f.stack.Do("GET", f.path, "", f.ann.Apply)
+		if f.signer.Calls() == before {
+			t.Fatalf("after %d answers the breaker stopped asking the signer", tc.status)
+		}
+	}
+}
+
+// TestReusedUserIDGetsNoOldURL removes a user and makes a new one with the
+// same name, which gets the same id: the new account never receives a URL
+// the signer made for the old one.
+func TestReusedUserIDGetsNoOldURL(t *testing.T) {
+	f := newScopeFixture(t, cst.Options{}, mediasign.SignerConfig{})
+	old, err := f.stack.Auth.Users().ByName(context.Background(), "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.url(t, f.bob)
+
+	if err := f.stack.Auth.Users().Remove(context.Background(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	again := f.stack.AddUser("bob", "", "p", mediasign.RoleViewer)
+	if again.ID != old.ID {
+		t.Skipf("the store gave the new user id %d, not the old %d, so no id is reused "+
+			"here; TestUserScopeTellsAccountsApart covers reuse", again.ID, old.ID)
+	}
+	calls := f.signer.Calls()
+	second := f.url(t, f.stack.Login("bob"))
+	if second.URL == first.URL || f.signer.Calls() != calls+1 {
+		t.Fatalf("the new bob got %s (signer calls %d -> %d); the old bob's URL was %s",
+			second.URL, calls, f.signer.Calls(), first.URL)
 	}
 }

@@ -32,6 +32,11 @@ func (s *Server) signBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	expires, err := s.validity(r.URL.Query().Get("expires"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	req, err := readBatch(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -47,7 +52,7 @@ func (s *Server) signBatch(w http.ResponseWriter, r *http.Request) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			_, out[i] = s.sign(r.Context(), pr, bucket, it.Key, m, it.ContentType)
+			_, out[i] = s.sign(r.Context(), pr, bucket, it.Key, m, it.ContentType, expires)
 		}()
 	}
 	wg.Wait()

@@ -58,7 +58,8 @@ func newE2E(t *testing.T, opts cst.Options, mode refsigner.Mode,
 	e.signer = logs
 
 	conn := e.stack.AddConnection("media", cst.DummyS3(), &mediasign.SignerConfig{URL: signerURL})
-	keys := []string{"images/cat 1+1.png", "private/dog.png"}
+	// The dataset's file under uploads/ makes that folder one uploads may go to.
+	keys := []string{"images/cat 1+1.png", "private/dog.png", "uploads/first.png"}
 	ds, ids := e.stack.AddMedia("p", conn, "media", keys...)
 	e.dataset, e.media = ds, map[string]int64{keys[0]: ids[0], keys[1]: ids[1]}
 	return e

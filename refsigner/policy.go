@@ -3,7 +3,9 @@ package refsigner
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -65,11 +67,18 @@ func LoadPolicy(path string) (*Policy, error) {
 // ParsePolicy decodes and checks a policy, refusing unknown fields so a
 // misspelled one never widens or narrows a rule unnoticed.
 func ParsePolicy(b []byte) (*Policy, error) {
+	if err := checkDuplicateKeys(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var p Policy
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if _, err := dec.Token(); dec.More() || !errors.Is(err, io.EOF) {
+		return nil, errors.New("trailing data after the policy object: give exactly one " +
+			"JSON object")
 	}
 	if len(p.Rules) == 0 {
 		return nil, fmt.Errorf(`no rules: give {"rules": [...]}; with none every request is refused`)

@@ -82,3 +82,28 @@ func TestCheckKey(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePolicyRefusesDuplicatesAndTrailingData(t *testing.T) {
+	rule := `{"users": ["alice"], "buckets": ["media"], "prefixes": [""], "methods": ["GET"]}`
+	for _, tc := range []struct {
+		name, policy, want string
+	}{
+		{"second rules", `{"rules": [` + rule + `], "rules": [` + rule + `]}`, `"rules" appears twice`},
+		{"case-folded key", `{"rules": [` + rule + `], "Rules": []}`, `"Rules" appears twice`},
+		{"nested key", `{"rules": [{"users": ["a"], "users": ["b"], "buckets": ["m"],
+			"prefixes": [""], "methods": ["GET"]}]}`, `"users" appears twice`},
+		{"second object", `{"rules": [` + rule + `]} {"rules": []}`, "trailing data"},
+		{"stray brace", `{"rules": [` + rule + `]}}`, "trailing data"},
+		{"stray text", `{"rules": [` + rule + `]} x`, "trailing data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParsePolicy([]byte(tc.policy))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ParsePolicy = %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := ParsePolicy([]byte(`{"rules": [` + rule + `]}` + "\n\t ")); err != nil {
+		t.Fatalf("a policy with trailing white space was refused: %v", err)
+	}
+}

@@ -1,7 +1,8 @@
 // Package refsigner is mediasign's reference custom URL signer: a small
 // HTTP service that decides, for each user, whether a URL may be signed,
 // and signs it with its own S3 credentials. It speaks the protocol of
-// mediasign's design: GET {base}/{bucket}/?key=...&method=get|put with the
+// mediasign's design: GET {base}/{bucket}/?key=...&method=get|put, with the
+// optional expires={seconds} that shortens the validity it signs for, and the
 // caller's JWT (jwt mode) or session cookie (session mode), answered with
 // {"url", "expires_at", "headers"}; and the batch extension, POST
 // {base}/{bucket}/?method=... with {"items": [{"key", "content_type"}]}.
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -160,8 +162,14 @@ func (s *Server) signOne(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	expires, err := s.validity(q.Get("expires"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	bucket := r.PathValue("bucket")
-	status, a := s.sign(r.Context(), pr, bucket, q.Get("key"), m, r.Header.Get("Content-Type"))
+	status, a := s.sign(r.Context(), pr, bucket, q.Get("key"), m, r.Header.Get("Content-Type"),
+		expires)
 	if status != http.StatusOK {
 		writeError(w, status, a.Error)
 		return
@@ -210,10 +218,26 @@ type result struct {
 	Error     string            `json:"error,omitempty"`
 }
 
+// validity returns how long to sign for: the configured validity, or less
+// when the optional expires parameter (whole seconds) asks for less.
+func (s *Server) validity(param string) (time.Duration, error) {
+	if param == "" {
+		return s.cfg.Expires, nil
+	}
+	n, err := strconv.ParseInt(param, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("expires %q is not a positive whole number of seconds", param)
+	}
+	if n >= int64(s.cfg.Expires/time.Second) {
+		return s.cfg.Expires, nil
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
 // sign checks the key and the policy, refuses an upload over an existing
-// object when told to, and signs.
+// object when told to, and signs for expires.
 func (s *Server) sign(ctx context.Context, pr Principal, bucket, key string, m mediasign.Method,
-	contentType string) (int, result) {
+	contentType string, expires time.Duration) (int, result) {
 	if err := checkKey(key); err != nil {
 		return http.StatusBadRequest, result{Status: http.StatusBadRequest, Error: err.Error()}
 	}
@@ -228,7 +252,7 @@ func (s *Server) sign(ctx context.Context, pr Principal, bucket, key string, m m
 	}
 
 	u, err := s.storage.SignURL(ctx, mediasign.SignRequest{Bucket: bucket, Key: key, Method: m,
-		Expires: s.cfg.Expires, ContentType: contentType})
+		Expires: expires, ContentType: contentType})
 	if err != nil {
 		s.logger.WarnContext(ctx, "sign url", "error", err)
 		return http.StatusInternalServerError, result{Status: http.StatusInternalServerError,

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,5 +212,50 @@ func TestConfigNamesWhatIsMissing(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(),
 		refsigner.EnvIntrospectionSecret) {
 		t.Errorf("session mode without a secret: %v", err)
+	}
+}
+
+// TestExpiresParameter checks that the signer signs for the validity asked
+// with expires, never longer than its own setting, and refuses a bad value.
+func TestExpiresParameter(t *testing.T) {
+	p := cst.NewProvider(t)
+	cfg := baseConfig(t)
+	cfg.Mode, cfg.Issuer, cfg.Audience = refsigner.ModeJWT, p.Issuer, cst.Audience
+	srv, _ := startSigner(t, cfg)
+	bearer := authHeader("Bearer " + svcToken)
+	for _, tc := range []struct {
+		param string
+		want  int // X-Amz-Expires wanted; 0: refused with 400
+	}{
+		{"", 604800},
+		{"3600", 3600},
+		{"60", 60},
+		{"99999999", 604800},
+		{"0", 0},
+		{"-5", 0},
+		{"1h", 0},
+	} {
+		query := "key=images/a.jpg&method=get"
+		if tc.param != "" {
+			query += "&expires=" + tc.param
+		}
+		code, body := call(t, "GET", srv.URL+"/media/?"+query, "", bearer)
+		if tc.want == 0 {
+			if code != 400 || !strings.Contains(string(body), "expires") {
+				t.Errorf("expires=%q: %d %s, want 400 naming expires", tc.param, code, body)
+			}
+			continue
+		}
+		var a signAnswer
+		if err := json.Unmarshal(body, &a); err != nil || code != 200 {
+			t.Fatalf("expires=%q: %d %s", tc.param, code, body)
+		}
+		u, err := url.Parse(a.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Query().Get("X-Amz-Expires"); got != strconv.Itoa(tc.want) {
+			t.Errorf("expires=%q: the URL is valid for %s s, want %d", tc.param, got, tc.want)
+		}
 	}
 }

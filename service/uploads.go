@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -51,15 +53,21 @@ type Upload struct {
 }
 
 // UploadURL signs a PUT URL for one object, with the connection's built-in
-// signer or its custom signer, on behalf of the caller of ctx. The object
-// must go to a connection and bucket the dataset already holds media from,
-// unless the caller is an installation admin. Upload URLs are never cached.
+// signer or its custom signer, on behalf of the caller of ctx. The key must
+// lie in a folder (the part of a key up to its last "/") that already holds
+// a media file of the dataset, on the same connection and bucket, and must
+// not be the key of a media file of another dataset; installation admins
+// are held to the same rules, and bring other objects in by importing.
+// Upload URLs are never cached.
 func (s *Service) UploadURL(ctx context.Context, req UploadRequest) (Upload, error) {
 	if err := checkUpload(&req); err != nil {
 		return Upload{}, err
 	}
 	c, bucket, err := s.uploadTarget(ctx, req)
 	if err != nil {
+		return Upload{}, err
+	}
+	if err := s.checkNotOthers(ctx, req.DatasetID, c, bucket, req.Key); err != nil {
 		return Upload{}, err
 	}
 	if req.ContentType == "" {
@@ -85,6 +93,9 @@ func checkUpload(req *UploadRequest) error {
 		return mediasign.Invalidf("key is %d bytes long: use at most %d", len(req.Key), maxKeyBytes)
 	case !utf8.ValidString(req.Key) || hasControl(req.Key):
 		return mediasign.Invalidf("key must be UTF-8 text without control characters")
+	case badSegment(req.Key):
+		return mediasign.Invalidf(`key %q has an empty, "." or ".." path segment: give a `+
+			`key such as "images/new.jpg", without a leading, trailing or doubled "/"`, req.Key)
 	case hasControl(req.ContentType):
 		return mediasign.Invalidf("content_type must not contain control characters")
 	}
@@ -99,6 +110,17 @@ func checkUpload(req *UploadRequest) error {
 	return nil
 }
 
+// badSegment reports whether key has an empty, "." or ".." segment between
+// its slashes.
+func badSegment(key string) bool {
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 func hasControl(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] == 0x7f {
@@ -108,7 +130,8 @@ func hasControl(s string) bool {
 	return false
 }
 
-// uploadTarget returns the connection and bucket an upload goes to.
+// uploadTarget returns the connection and bucket an upload goes to: those
+// of a media file of the dataset whose folder holds the key.
 func (s *Service) uploadTarget(ctx context.Context, req UploadRequest) (
 	*mediasign.Connection, string, error) {
 	if _, err := s.store.Dataset(ctx, req.DatasetID); err != nil {
@@ -123,10 +146,7 @@ func (s *Service) uploadTarget(ctx context.Context, req UploadRequest) (
 		want = c
 	}
 
-	if caller, _ := mediasign.CallerFrom(ctx); caller.InstallAdmin && want != nil && req.Bucket != "" {
-		return want, req.Bucket, nil
-	}
-	f, err := s.mediaIn(ctx, req.DatasetID, want, req.Bucket)
+	f, err := s.folderFor(ctx, req.DatasetID, want, req.Bucket, req.Key)
 	if err != nil {
 		return nil, "", err
 	}
@@ -138,35 +158,68 @@ func (s *Service) uploadTarget(ctx context.Context, req UploadRequest) (
 	return want, f.Bucket, nil
 }
 
-// mediaIn returns a media file of the dataset on connection c (any when
-// nil) and bucket (any when empty).
-func (s *Service) mediaIn(ctx context.Context, datasetID int64, c *mediasign.Connection,
-	bucket string) (*mediasign.MediaFile, error) {
+// folderFor returns a media file of the dataset on connection c (any when
+// nil) and bucket (any when empty) whose folder holds key.
+func (s *Service) folderFor(ctx context.Context, datasetID int64, c *mediasign.Connection,
+	bucket, key string) (*mediasign.MediaFile, error) {
 	// TODO: this reads the dataset's files page by page; a store query for
-	// the distinct connection and bucket pairs of a dataset would answer at
-	// once on datasets of millions of files.
+	// the distinct folders of a dataset would answer at once on datasets of
+	// millions of files.
 	var after int64
+	var placed *mediasign.MediaFile // a file in the right place, for the error
 	for {
 		page, err := s.store.ListMedia(ctx, datasetID, after, 1000)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range page {
-			if (c == nil || f.ConnectionID == c.ID) && (bucket == "" || f.Bucket == bucket) {
+			if (c != nil && f.ConnectionID != c.ID) || (bucket != "" && f.Bucket != bucket) {
+				continue
+			}
+			if strings.HasPrefix(key, folder(f.Key)) {
 				return f, nil
+			}
+			if placed == nil {
+				placed = f
 			}
 		}
 		if len(page) < 1000 {
-			return nil, uploadRefused(c, bucket)
+			return nil, uploadRefused(c, bucket, placed)
 		}
 		after = page[len(page)-1].ID
 	}
 }
 
-func uploadRefused(c *mediasign.Connection, bucket string) error {
-	if c == nil && bucket == "" {
+// folder returns the part of key up to and including its last "/".
+func folder(key string) string { return key[:strings.LastIndexByte(key, '/')+1] }
+
+// checkNotOthers refuses a key that a media file of another dataset has, so
+// an upload never replaces another dataset's object.
+func (s *Service) checkNotOthers(ctx context.Context, datasetID int64, c *mediasign.Connection,
+	bucket, key string) error {
+	ids, err := s.store.DatasetsWithObject(ctx, c.ID, bucket, key)
+	if err != nil {
+		return fmt.Errorf("look up datasets of the object: %w", err)
+	}
+	for _, id := range ids {
+		if id != datasetID {
+			return &mediasign.Error{Code: mediasign.CodeForbidden,
+				Message: fmt.Sprintf("key %q is a media file of another dataset: upload under a "+
+					"key of your own", key)}
+		}
+	}
+	return nil
+}
+
+func uploadRefused(c *mediasign.Connection, bucket string, placed *mediasign.MediaFile) error {
+	switch {
+	case placed != nil:
+		return &mediasign.Error{Code: mediasign.CodeForbidden,
+			Message: fmt.Sprintf("uploads go only into a folder that already holds media of the "+
+				"dataset: choose a key that starts with one, such as %q", folder(placed.Key))}
+	case c == nil && bucket == "":
 		return mediasign.Invalidf("the dataset holds no media yet, so it has no place to " +
-			"upload to: import a file first, or ask an installation admin for the upload URL")
+			"upload to: ask a project admin to import a file first")
 	}
 	return &mediasign.Error{Code: mediasign.CodeForbidden,
 		Message: "uploads go only to a connection and bucket the dataset already holds media " +

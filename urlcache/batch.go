@@ -258,11 +258,16 @@ func (k *Keeper) run(ctx context.Context) {
 }
 
 func (k *Keeper) put(ctx context.Context, batch []*mediasign.CachedURL) error {
-	if bs, ok := k.c.store.(mediasign.URLCacheBatchStore); ok {
-		return bs.PutCachedURLs(ctx, batch)
+	return k.c.putURLs(ctx, batch)
+}
+
+// putURLs writes us to the store, in one transaction when the store can.
+func (c *Cache) putURLs(ctx context.Context, us []*mediasign.CachedURL) error {
+	if bs, ok := c.store.(mediasign.URLCacheBatchStore); ok {
+		return bs.PutCachedURLs(ctx, us)
 	}
-	for _, u := range batch {
-		if err := k.c.store.PutCachedURL(ctx, u); err != nil {
+	for _, u := range us {
+		if err := c.store.PutCachedURL(ctx, u); err != nil {
 			return err
 		}
 	}

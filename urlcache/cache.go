@@ -150,15 +150,17 @@ func (c *Cache) load(ctx context.Context, key string, sign SignFunc) (Result, er
 		c.share(ctx, key, r, c.clock.Now())
 		return r, nil
 	}
-	r, err := c.signOnce(ctx, key, sign)
+	r, err := c.signOnce(ctx, key, sign, nil)
 	if err != nil {
 		return c.staleOnError(ctx, key, err)
 	}
 	return r, nil
 }
 
-// signFresh signs a new URL for key and keeps it.
-func (c *Cache) signFresh(ctx context.Context, key string, sign SignFunc) (Result, error) {
+// signFresh signs a new URL for key and keeps it, leaving its store write
+// to p when p is not nil.
+func (c *Cache) signFresh(ctx context.Context, key string, sign SignFunc,
+	p *pendingWrites) (Result, error) {
 	signed, err := sign(ctx, c.policy.NewValid)
 	if err != nil {
 		return Result{}, err
@@ -169,7 +171,7 @@ func (c *Cache) signFresh(ctx context.Context, key string, sign SignFunc) (Resul
 
 	r := Result{URL: signed.URL, ExpiresAt: signed.ExpiresAt, Headers: signed.Headers,
 		Source: FromSigner}
-	c.keep(ctx, key, r)
+	c.keep(ctx, key, r, p)
 	return r, nil
 }
 
@@ -193,9 +195,10 @@ func (c *Cache) fromStore(ctx context.Context, key string) (Result, bool) {
 	return Result{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers, Source: FromStore}, true
 }
 
-// keep stores a new URL in every tier when it is servable at all. A store
-// failure is logged: the URL is still good to hand out.
-func (c *Cache) keep(ctx context.Context, key string, r Result) {
+// keep stores a new URL in every tier when it is servable at all; the
+// store write goes to p instead when p still takes writes. A store failure
+// is logged: the URL is still good to hand out.
+func (c *Cache) keep(ctx context.Context, key string, r Result, p *pendingWrites) {
 	now := c.clock.Now()
 	if !c.policy.Servable(r.ExpiresAt, now) {
 		// Debug, not warn: with short-lived credentials this happens on every
@@ -209,9 +212,12 @@ func (c *Cache) keep(ctx context.Context, key string, r Result) {
 
 	c.mem.put(memEntry{key: key, url: r.URL, expiresAt: r.ExpiresAt, headers: r.Headers})
 	c.share(ctx, key, r, now)
-	err := c.store.PutCachedURL(ctx, &mediasign.CachedURL{Key: key, URL: r.URL,
-		ExpiresAt: r.ExpiresAt, Headers: r.Headers, CreatedAt: now})
-	if err != nil {
+	u := &mediasign.CachedURL{Key: key, URL: r.URL, ExpiresAt: r.ExpiresAt, Headers: r.Headers,
+		CreatedAt: now}
+	if p.add(u) {
+		return
+	}
+	if err := c.store.PutCachedURL(ctx, u); err != nil {
 		c.logger.WarnContext(ctx, "write url cache", "error", err)
 	}
 }

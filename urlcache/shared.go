@@ -265,7 +265,8 @@ func (c *Cache) share(ctx context.Context, key string, r Result, now time.Time) 
 // replica that takes the lock signs and the others wait for its entry. A
 // holder that fails or dies lets go of the lock, and a waiter takes over.
 // Without a reachable shared tier this replica signs by itself.
-func (c *Cache) signOnce(ctx context.Context, key string, sign SignFunc) (Result, error) {
+func (c *Cache) signOnce(ctx context.Context, key string, sign SignFunc,
+	p *pendingWrites) (Result, error) {
 	delay := pollFirst
 	waited := false
 	for c.shared != nil && c.shared.usable() {
@@ -278,7 +279,7 @@ func (c *Cache) signOnce(ctx context.Context, key string, sign SignFunc) (Result
 			if waited {
 				c.metrics.SharedWait("took_over")
 			}
-			return c.signHolding(ctx, key, token, sign)
+			return c.signHolding(ctx, key, token, sign, p)
 		}
 
 		waited = true
@@ -292,11 +293,12 @@ func (c *Cache) signOnce(ctx context.Context, key string, sign SignFunc) (Result
 			return r, nil
 		}
 	}
-	return c.signFresh(ctx, key, sign)
+	return c.signFresh(ctx, key, sign, p)
 }
 
 // signHolding signs key while holding its lock.
-func (c *Cache) signHolding(ctx context.Context, key, token string, sign SignFunc) (Result, error) {
+func (c *Cache) signHolding(ctx context.Context, key, token string, sign SignFunc,
+	p *pendingWrites) (Result, error) {
 	release := c.shared.hold(ctx, key, token)
 	defer release()
 
@@ -304,7 +306,7 @@ func (c *Cache) signHolding(ctx context.Context, key, token string, sign SignFun
 	if r, ok, _ := c.sharedEntry(ctx, key); ok {
 		return r, nil
 	}
-	return c.signFresh(ctx, key, sign)
+	return c.signFresh(ctx, key, sign, p)
 }
 
 // sleep waits for d or until ctx ends.

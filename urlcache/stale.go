@@ -16,10 +16,16 @@ const staleLeft = time.Minute
 // minimum validity, it is served and marked Stale; otherwise err is
 // returned. Nothing is written: a failure never replaces an entry.
 func (c *Cache) staleOnError(ctx context.Context, key string, err error) (Result, error) {
+	return c.staleOr(ctx, key, err, c.store.CachedURL)
+}
+
+// staleOr is staleOnError with the stored entry of key read by stored.
+func (c *Cache) staleOr(ctx context.Context, key string, err error,
+	stored func(context.Context, string) (*mediasign.CachedURL, error)) (Result, error) {
 	if !signerFailed(err) {
 		return Result{}, err
 	}
-	r, ok := c.lastValid(ctx, key)
+	r, ok := c.lastValid(ctx, key, stored)
 	if !ok {
 		return Result{}, err
 	}
@@ -41,15 +47,16 @@ func signerFailed(err error) bool {
 	return false
 }
 
-// lastValid returns the entry kept for key, from memory or the store, if
-// it has at least staleLeft of validity.
-func (c *Cache) lastValid(ctx context.Context, key string) (Result, bool) {
+// lastValid returns the entry kept for key, from memory or as stored reads
+// it, if it has at least staleLeft of validity.
+func (c *Cache) lastValid(ctx context.Context, key string,
+	stored func(context.Context, string) (*mediasign.CachedURL, error)) (Result, bool) {
 	usable := func(exp time.Time) bool { return exp.Sub(c.clock.Now()) >= staleLeft }
 	if e, ok := c.mem.peek(key); ok && usable(e.expiresAt) {
 		return Result{URL: e.url, ExpiresAt: e.expiresAt, Headers: e.headers,
 			Source: FromMemory}, true
 	}
-	u, err := c.store.CachedURL(ctx, key)
+	u, err := stored(ctx, key)
 	if err != nil || !usable(u.ExpiresAt) {
 		return Result{}, false
 	}

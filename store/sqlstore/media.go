@@ -133,6 +133,28 @@ func (s *Store) CountMedia(ctx context.Context, datasetID int64) (int64, error) 
 	return n, s.mapErr(err, "media")
 }
 
+// DatasetsWithObject returns the ids of the datasets that hold the object.
+func (s *Store) DatasetsWithObject(ctx context.Context, connectionID int64, bucket,
+	key string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT DISTINCT dataset_id FROM media
+		WHERE connection_id = ? AND bucket = ? AND object_key = ? ORDER BY dataset_id`),
+		connectionID, bucket, key)
+	if err != nil {
+		return nil, s.mapErr(err, "media")
+	}
+	defer rows.Close()
+
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.mapErr(err, "media")
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.mapErr(rows.Err(), "media")
+}
+
 func scanMedia(row scanner, f *mediasign.MediaFile, extra ...any) error {
 	var created int64
 	dest := append([]any{&f.ID, &f.DatasetID, &f.ConnectionID, &f.Bucket, &f.Key,

@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 		{"MediaBatch", testMediaBatch},
 		{"ListMediaPages", testListMediaPages},
 		{"MediaCarriesConnectionRevision", testMediaRevision},
+		{"DatasetsWithObject", testDatasetsWithObject},
 		{"CachedURLs", testCachedURLs},
 		{"Settings", testSettings},
 	}
