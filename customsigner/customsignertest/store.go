@@ -10,99 +10,63 @@ import (
 	"github.com/mediasign/mediasign"
 )
 
-// Store is a state store that keeps the custom signer settings of
-// connections beside the wrapped store, and records the URLs written to the
-// persistent cache tier.
-//
-// TODO: the SQL store keeps only the s3 and local settings of a connection
-// in its config column; once it keeps the signer settings too, this wrapper
-// only needs to record cache writes.
+// Store is a state store that records the URLs written to the persistent
+// cache tier, and can keep that tier in memory for benchmarks.
 type Store struct {
 	mediasign.Store
 
-	mu      sync.Mutex
-	signers map[int64]*mediasign.SignerConfig
-	puts    []mediasign.CachedURL
-	memory  map[string]mediasign.CachedURL // nil: the wrapped store keeps cached URLs
+	mu     sync.Mutex
+	puts   []mediasign.CachedURL
+	memory map[string]mediasign.CachedURL // nil: the wrapped store keeps cached URLs
 }
+
+var _ mediasign.URLCacheBatchStore = (*Store)(nil)
 
 // NewStore wraps st.
 func NewStore(st mediasign.Store) *Store {
-	return &Store{Store: st, signers: make(map[int64]*mediasign.SignerConfig)}
-}
-
-// CreateConnection stores c and its signer settings.
-func (s *Store) CreateConnection(ctx context.Context, c *mediasign.Connection) error {
-	if err := s.Store.CreateConnection(ctx, c); err != nil {
-		return err
-	}
-	s.keep(c)
-	return nil
-}
-
-// UpdateConnection stores c and its signer settings.
-func (s *Store) UpdateConnection(ctx context.Context, c *mediasign.Connection) error {
-	if err := s.Store.UpdateConnection(ctx, c); err != nil {
-		return err
-	}
-	s.keep(c)
-	return nil
-}
-
-func (s *Store) keep(c *mediasign.Connection) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.Signer == nil {
-		delete(s.signers, c.ID)
-		return
-	}
-	cfg := *c.Signer
-	s.signers[c.ID] = &cfg
-}
-
-// Connection returns the connection with its signer settings.
-func (s *Store) Connection(ctx context.Context, id int64) (*mediasign.Connection, error) {
-	return s.fill(s.Store.Connection(ctx, id))
-}
-
-// ConnectionByName returns the connection with its signer settings.
-func (s *Store) ConnectionByName(ctx context.Context, name string) (*mediasign.Connection, error) {
-	return s.fill(s.Store.ConnectionByName(ctx, name))
-}
-
-// ListConnections returns the connections with their signer settings.
-func (s *Store) ListConnections(ctx context.Context) ([]*mediasign.Connection, error) {
-	cs, err := s.Store.ListConnections(ctx)
-	for _, c := range cs {
-		s.fill(c, nil)
-	}
-	return cs, err
-}
-
-func (s *Store) fill(c *mediasign.Connection, err error) (*mediasign.Connection, error) {
-	if err != nil || c == nil {
-		return c, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cfg, ok := s.signers[c.ID]; ok {
-		copied := *cfg
-		c.Signer = &copied
-	}
-	return c, nil
+	return &Store{Store: st}
 }
 
 // PutCachedURL records u and stores it.
 func (s *Store) PutCachedURL(ctx context.Context, u *mediasign.CachedURL) error {
-	s.mu.Lock()
-	s.puts = append(s.puts, *u)
-	if s.memory != nil {
-		s.memory[u.Key] = *u
-		s.mu.Unlock()
+	if s.record(u) {
 		return nil
 	}
-	s.mu.Unlock()
 	return s.Store.PutCachedURL(ctx, u)
+}
+
+// PutCachedURLs records us and stores them in one transaction when the
+// wrapped store can.
+func (s *Store) PutCachedURLs(ctx context.Context, us []*mediasign.CachedURL) error {
+	inMemory := false
+	for _, u := range us {
+		inMemory = s.record(u)
+	}
+	if inMemory {
+		return nil
+	}
+	if b, ok := s.Store.(mediasign.URLCacheBatchStore); ok {
+		return b.PutCachedURLs(ctx, us)
+	}
+	for _, u := range us {
+		if err := s.Store.PutCachedURL(ctx, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record notes a write and keeps it in memory when the tier is there; it
+// reports whether it was.
+func (s *Store) record(u *mediasign.CachedURL) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.puts = append(s.puts, *u)
+	if s.memory == nil {
+		return false
+	}
+	s.memory[u.Key] = *u
+	return true
 }
 
 // CacheWrites returns the URLs written to the persistent cache tier so far.
@@ -133,4 +97,37 @@ func (s *Store) CachedURL(ctx context.Context, key string) (*mediasign.CachedURL
 	}
 	s.mu.Unlock()
 	return s.Store.CachedURL(ctx, key)
+}
+
+// CachedURLs returns the entries stored under keys, in one read when the
+// wrapped store can.
+func (s *Store) CachedURLs(ctx context.Context, keys []string) ([]*mediasign.CachedURL, error) {
+	s.mu.Lock()
+	if s.memory != nil {
+		var out []*mediasign.CachedURL
+		for _, k := range keys {
+			if u, ok := s.memory[k]; ok {
+				out = append(out, &u)
+			}
+		}
+		s.mu.Unlock()
+		return out, nil
+	}
+	s.mu.Unlock()
+
+	if b, ok := s.Store.(mediasign.URLCacheBatchStore); ok {
+		return b.CachedURLs(ctx, keys)
+	}
+	var out []*mediasign.CachedURL
+	for _, k := range keys {
+		u, err := s.Store.CachedURL(ctx, k)
+		if mediasign.ErrorCode(err) == mediasign.CodeNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }
