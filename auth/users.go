@@ -208,7 +208,8 @@ func (u *Users) EnsureFirstAdmin(ctx context.Context) (string, error) {
 func (u *Users) project(ctx context.Context, name string) (*mediasign.Project, error) {
 	p, err := u.store.ProjectByName(ctx, name)
 	if mediasign.ErrorCode(err) == mediasign.CodeNotFound {
-		return nil, mediasign.NotFoundf("project %q not found", name)
+		return nil, mediasign.NotFoundf("project %q not found: check the name, or create it "+
+			"with POST /api/v1/projects or mediasign import --project", name)
 	}
 	return p, err
 }

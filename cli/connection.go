@@ -47,7 +47,7 @@ func runConnection(ctx context.Context, env Env, args []string) error {
 // accepts for work that has no user, kept out of the command line.
 const envSignerToken = "MEDIASIGN_SIGNER_SERVICE_TOKEN"
 
-const connectionUsage = "Usage: mediasign connection add|list|test|grant|revoke [flags]"
+const connectionUsage = "Usage: mediasign connection add|list|test|grant|revoke [flags]\n\nRun 'mediasign connection ACTION --help' for the flags of an action."
 
 func runConnectionGrant(ctx context.Context, env Env, args []string, grant bool) error {
 	name := "connection grant"

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -16,6 +17,9 @@ func runDev(ctx context.Context, env Env, args []string) error {
 			"seconds. The objects need not exist; signing never asks the storage.")
 	if len(args) == 0 || args[0] != "seed" {
 		fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	return runSeed(ctx, env, args[1:])

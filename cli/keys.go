@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -17,9 +18,12 @@ func runKey(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "key", "key list|rotate|remove [flags] [KEY-ID]", keyAbout)
 	var state stateFlags
 	state.register(fs)
-	if len(args) == 0 {
+	if len(args) == 0 || isHelp(args[0]) {
 		fs.Usage()
-		return errUsage
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
 	}
 	verb := args[0]
 	if err := parse(fs, args[1:]); err != nil {

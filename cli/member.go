@@ -9,7 +9,7 @@ import (
 	"github.com/mediasign/mediasign"
 )
 
-const memberUsage = "Usage: mediasign member add|remove|list [flags]"
+const memberUsage = "Usage: mediasign member add|remove|list [flags]\n\nRun 'mediasign member ACTION --help' for the flags of an action."
 
 func runMember(ctx context.Context, env Env, args []string) error {
 	sub := ""

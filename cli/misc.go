@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/url"
 	"time"
@@ -24,6 +25,9 @@ func runToken(ctx context.Context, env Env, args []string) error {
 	state.register(fs)
 	if len(args) == 0 || args[0] != "reset" {
 		fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	if err := parse(fs, args[1:]); err != nil {
@@ -39,7 +43,10 @@ func runToken(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "new admin token (shown once): %s\n", token)
+	// The label goes to stderr so that T=$(mediasign token reset) holds the
+	// token alone.
+	fmt.Fprintln(env.Stderr, "new admin token (shown once):")
+	fmt.Fprintln(env.Stdout, token)
 	return nil
 }
 
@@ -51,6 +58,9 @@ func runConfig(ctx context.Context, env Env, args []string) error {
 	state.register(fs)
 	if len(args) == 0 || args[0] != "check" {
 		fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	if err := parse(fs, args[1:]); err != nil {

@@ -98,8 +98,11 @@ func runSignerSecret(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "signer introspection secret (shown once; set it as %s): %s\n",
-		refsigner.EnvIntrospectionSecret, secret)
+	// The label goes to stderr so that S=$(mediasign signer secret) holds
+	// the secret alone.
+	fmt.Fprintf(env.Stderr, "signer introspection secret (shown once; set it as %s):\n",
+		refsigner.EnvIntrospectionSecret)
+	fmt.Fprintln(env.Stdout, secret)
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 	"github.com/mediasign/mediasign/auth"
 )
 
-const userUsage = "Usage: mediasign user add|list|remove|passwd|admin|unadmin [flags]"
+const userUsage = "Usage: mediasign user add|list|remove|passwd|admin|unadmin [flags]\n\nRun 'mediasign user ACTION --help' for the flags of an action."
 
 func runUser(ctx context.Context, env Env, args []string) error {
 	sub := ""

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -138,16 +139,15 @@ func (s *Service) CheckPolicy(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list connections: %w", err)
 	}
+	var errs []error
 	for _, c := range conns {
 		st, err := s.storages.get(c)
-		if err != nil {
-			return err
+		if err == nil {
+			err = s.fitsPolicy(c, st)
 		}
-		if err := s.fitsPolicy(c, st); err != nil {
-			return err
-		}
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Connection returns the connection called name.

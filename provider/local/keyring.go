@@ -266,7 +266,9 @@ func newKey(keys []Key) (Key, error) {
 			CreatedAt: time.Now().UTC().Truncate(time.Second),
 			secret:    secret,
 		}
-		if indexOfKey(keys, key.ID) < 0 {
+		// An id that starts like a flag could not be given on a command
+		// line, as in `mediasign key remove ID`.
+		if key.ID[0] != '-' && key.ID[0] != '_' && indexOfKey(keys, key.ID) < 0 {
 			return key, nil
 		}
 	}

@@ -49,3 +49,15 @@ func TestKeyringSeesOtherProcesses(t *testing.T) {
 		t.Fatalf("a broken keyring file emptied the running keyring")
 	}
 }
+
+func TestNewKeyIDsNeverStartLikeAFlag(t *testing.T) {
+	for range 2000 {
+		k, err := newKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.ID[0] == '-' || k.ID[0] == '_' {
+			t.Fatalf("key id %q starts like a flag", k.ID)
+		}
+	}
+}
