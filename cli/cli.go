@@ -217,3 +217,29 @@ func sortedKeys(m map[string]string) []string {
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "--help" || arg == "help"
 }
+
+// action is one verb of a command with several, such as `user add`.
+type action struct {
+	name string
+	run  func(ctx context.Context, env Env, args []string) error
+}
+
+// runAction runs the action args[0] names, or prints usage: to stdout when
+// help is asked for, to stderr with the unknown name otherwise.
+func runAction(ctx context.Context, env Env, args []string, usage string, actions []action) error {
+	name := ""
+	if len(args) > 0 {
+		name = args[0]
+	}
+	for _, a := range actions {
+		if a.name == name {
+			return a.run(ctx, env, args[1:])
+		}
+	}
+	if isHelp(name) {
+		fmt.Fprintln(env.Stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(env.Stderr, "%s\nunknown action %q\n", usage, name)
+	return errUsage
+}

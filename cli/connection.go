@@ -20,27 +20,17 @@ const (
 )
 
 func runConnection(ctx context.Context, env Env, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub = args[0]
-	}
-	switch sub {
-	case "add":
-		return runConnectionAdd(ctx, env, args[1:])
-	case "list":
-		return runConnectionList(ctx, env, args[1:])
-	case "test":
-		return runConnectionTest(ctx, env, args[1:])
-	case "grant":
-		return runConnectionGrant(ctx, env, args[1:], true)
-	case "revoke":
-		return runConnectionGrant(ctx, env, args[1:], false)
-	case "-h", "--help", "help":
-		fmt.Fprintln(env.Stdout, connectionUsage)
-		return nil
-	}
-	fmt.Fprintf(env.Stderr, "%s\nunknown subcommand %q\n", connectionUsage, sub)
-	return errUsage
+	return runAction(ctx, env, args, connectionUsage, []action{
+		{"add", runConnectionAdd},
+		{"list", runConnectionList},
+		{"test", runConnectionTest},
+		{"grant", func(ctx context.Context, env Env, args []string) error {
+			return runConnectionGrant(ctx, env, args, true)
+		}},
+		{"revoke", func(ctx context.Context, env Env, args []string) error {
+			return runConnectionGrant(ctx, env, args, false)
+		}},
+	})
 }
 
 // envSignerToken holds the service token a connection's custom URL signer

@@ -12,23 +12,11 @@ import (
 const memberUsage = "Usage: mediasign member add|remove|list [flags]\n\nRun 'mediasign member ACTION --help' for the flags of an action."
 
 func runMember(ctx context.Context, env Env, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub = args[0]
-	}
-	switch sub {
-	case "add":
-		return runMemberAdd(ctx, env, args[1:])
-	case "remove":
-		return runMemberRemove(ctx, env, args[1:])
-	case "list":
-		return runMemberList(ctx, env, args[1:])
-	case "-h", "--help", "help":
-		fmt.Fprintln(env.Stdout, memberUsage)
-		return nil
-	}
-	fmt.Fprintf(env.Stderr, "%s\nunknown subcommand %q\n", memberUsage, sub)
-	return errUsage
+	return runAction(ctx, env, args, memberUsage, []action{
+		{"add", runMemberAdd},
+		{"remove", runMemberRemove},
+		{"list", runMemberList},
+	})
 }
 
 func runMemberAdd(ctx context.Context, env Env, args []string) error {

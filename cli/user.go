@@ -17,29 +17,14 @@ import (
 const userUsage = "Usage: mediasign user add|list|remove|passwd|admin|unadmin [flags]\n\nRun 'mediasign user ACTION --help' for the flags of an action."
 
 func runUser(ctx context.Context, env Env, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub = args[0]
-	}
-	switch sub {
-	case "add":
-		return runUserAdd(ctx, env, args[1:])
-	case "list":
-		return runUserList(ctx, env, args[1:])
-	case "remove":
-		return runUserRemove(ctx, env, args[1:])
-	case "passwd":
-		return runUserPasswd(ctx, env, args[1:])
-	case "admin":
-		return runUserAdmin(ctx, env, args[1:], true)
-	case "unadmin":
-		return runUserAdmin(ctx, env, args[1:], false)
-	case "-h", "--help", "help":
-		fmt.Fprintln(env.Stdout, userUsage)
-		return nil
-	}
-	fmt.Fprintf(env.Stderr, "%s\nunknown subcommand %q\n", userUsage, sub)
-	return errUsage
+	return runAction(ctx, env, args, userUsage, []action{
+		{"add", runUserAdd},
+		{"list", runUserList},
+		{"remove", runUserRemove},
+		{"passwd", runUserPasswd},
+		{"admin", func(ctx context.Context, env Env, args []string) error { return runUserAdmin(ctx, env, args, true) }},
+		{"unadmin", func(ctx context.Context, env Env, args []string) error { return runUserAdmin(ctx, env, args, false) }},
+	})
 }
 
 // openUsers opens the state and returns its user manager.

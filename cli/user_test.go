@@ -41,7 +41,7 @@ func TestUserAndMemberCommands(t *testing.T) {
 		{[]string{"user", "passwd", "--password-stdin", "zoë"}, "another-long-pw\n", 0, "sessions have ended"},
 		{[]string{"user", "remove", "root"}, "", 1, "last installation admin"},
 		{[]string{"user", "remove", "carol"}, "", 0, "removed"},
-		{[]string{"user", "frob"}, "", 2, "unknown subcommand"},
+		{[]string{"user", "frob"}, "", 2, "unknown action"},
 	}
 	for _, s := range steps {
 		code, out := runCLI(t, dir, s.stdin, s.args...)
