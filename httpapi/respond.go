@@ -82,7 +82,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusRequestEntityTooLarge
 	}
 	if code >= 500 {
-		s.logger.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "error", err)
+		s.logger.ErrorContext(r.Context(), "request failed", "request_id",
+			w.Header().Get("X-Request-Id"), "route", r.Pattern, "error", err)
 	}
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mediasign"`)
