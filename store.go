@@ -298,6 +298,10 @@ type Export struct {
 	// Error says why a failed export failed, in words for its user.
 	Error string `json:"error,omitempty"`
 
+	// ObjectKey is the key of the finished file in the bucket that keeps
+	// export files; empty when the file stays on the process that wrote it.
+	ObjectKey string `json:"-"`
+
 	// Owner names the process that runs the export, and HeartbeatAt is when
 	// it last reported progress.
 	Owner       string    `json:"-"`
@@ -326,7 +330,7 @@ type ExportStore interface {
 	UpdateExportProgress(ctx context.Context, id, written int64, at time.Time) error
 
 	// FinishExport ends a running export with e's state (done or failed),
-	// counts, expiry, size, error and finish time. It gives ErrNotFound
+	// counts, expiry, size, error, object key and finish time. It gives ErrNotFound
 	// when the export is gone or no longer running.
 	FinishExport(ctx context.Context, e *Export) error
 

@@ -72,7 +72,7 @@ func Open(ctx context.Context, cfg config.Config, clock mediasign.Clock, logger 
 		a.Close()
 		return nil, err
 	}
-	if err := a.openExports(); err != nil {
+	if err := a.openExports(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}

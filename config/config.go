@@ -82,6 +82,10 @@ type Config struct {
 	// MemoryCacheEntries bounds the in-process URL cache.
 	MemoryCacheEntries int
 
+	// ExportStorage keeps finished export files where every replica
+	// reaches them.
+	ExportStorage ExportStorage
+
 	Policy urlcache.Policy
 }
 
@@ -90,7 +94,8 @@ func Default() Config {
 	return Config{Listen: DefaultListen, DataDir: DefaultDataDir, LogLevel: "info",
 		LogFormat: "text", MemoryCacheEntries: 100_000, Policy: urlcache.DefaultPolicy(),
 		SessionTTL: DefaultSessionTTL, Pool: DefaultDatabasePool(),
-		RequestTimeout: DefaultRequestTimeout}
+		RequestTimeout: DefaultRequestTimeout,
+		ExportStorage:  ExportStorage{Prefix: DefaultExportPrefix}}
 }
 
 // Load reads the settings from the environment through lookup, on top of
@@ -120,6 +125,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 
 	errs = append(errs, c.loadAuth(lookup), c.loadScale(lookup))
+	c.loadExports(lookup)
 
 	p, err := urlcache.ParsePolicy(lookup)
 	errs = append(errs, err)
@@ -135,7 +141,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s (or --data-dir) is empty: give a directory", EnvDataDir))
 	}
 	errs = append(errs, c.validateDatabase(), c.validatePublicURL(), c.validateToken(),
-		c.validateAuth(), c.validateScale())
+		c.validateAuth(), c.validateScale(), c.validateExports())
 	if c.MemoryCacheEntries < 0 || c.MemoryCacheEntries > maxMemoryCached {
 		errs = append(errs, fmt.Errorf("%s=%d is out of range: give 0 to %d",
 			EnvMemoryCache, c.MemoryCacheEntries, maxMemoryCached))

@@ -94,6 +94,14 @@ func ParseFormat(s string) (mediasign.ExportFormat, error) {
 // Extension returns the file name extension of a format, with its dot.
 func Extension(f mediasign.ExportFormat) string { return "." + string(f) }
 
+// ContentType returns the media type of a format's files.
+func ContentType(f mediasign.ExportFormat) string {
+	if f == mediasign.ExportJSONLines {
+		return "application/jsonl"
+	}
+	return "application/json"
+}
+
 // Request says what to export and where.
 type Request struct {
 	Project  *mediasign.Project

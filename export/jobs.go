@@ -58,6 +58,10 @@ type ManagerOptions struct {
 	// MaxRunning bounds the exports this process runs at once;
 	// DefaultMaxRunning when zero.
 	MaxRunning int
+
+	// Remote, when set, keeps finished files in a bucket that every
+	// replica reaches; the file in Dir is removed once uploaded.
+	Remote *Remote
 }
 
 // Manager runs export jobs in the background and keeps their files.

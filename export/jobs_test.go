@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -67,10 +68,14 @@ func TestManagerRunsJobs(t *testing.T) {
 		t.Fatalf("finished export = %+v", done)
 	}
 
-	f, got, err := m.Open(ctx, env.project.ID, e.ID)
+	d, err := m.Open(ctx, env.project.ID, e.ID, fileName)
 	must(t, err)
+	got := d.Export
+	if d.File == nil || d.URL != "" {
+		t.Fatalf("Open = %+v, want the local file and no URL", d)
+	}
 	path := filepath.Join(t.TempDir(), "copy.jsonl")
-	copyFile(t, f, path)
+	copyFile(t, d.File, path)
 	checkGuarantee(t, readExport(t, path, mediasign.ExportJSONLines), env.svc.Policy().MinValid, 300)
 	if got.ID != e.ID {
 		t.Fatalf("Open returned export %d, want %d", got.ID, e.ID)
@@ -88,6 +93,10 @@ func TestManagerRunsJobs(t *testing.T) {
 	_, err = m.Get(ctx, env.project.ID, e.ID)
 	wantCode(t, err, mediasign.CodeNotFound)
 	assertEmptyDir(t, dir)
+}
+
+func fileName(e *mediasign.Export) string {
+	return fmt.Sprintf("export-%d%s", e.ID, export.Extension(e.Format))
 }
 
 func copyFile(t *testing.T, f *os.File, path string) {
@@ -150,7 +159,7 @@ func TestManagerRecoverFailsInterruptedJobs(t *testing.T) {
 	}
 
 	m, _ := newManager(t, env, export.ManagerOptions{Dir: dir})
-	_, _, err := m.Open(ctx, env.project.ID, crashed.ID)
+	_, err := m.Open(ctx, env.project.ID, crashed.ID, fileName)
 	wantCode(t, err, mediasign.CodeConflict)
 	must(t, m.Recover(ctx))
 

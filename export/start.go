@@ -154,11 +154,16 @@ func (m *Manager) beat(ctx context.Context, j *job, id int64) (stop func()) {
 	return func() { close(quit); <-done }
 }
 
-// finish records the end of an export. A done file whose export is gone
-// meanwhile is removed.
+// finish records the end of an export. A done file is first uploaded when
+// a bucket keeps export files; a done file whose export is gone meanwhile
+// is removed.
 func (m *Manager) finish(ctx context.Context, e *mediasign.Export, res Result, runErr error) {
 	end := *e
 	end.FinishedAt = m.opts.Clock.Now()
+	if runErr == nil && m.opts.Remote != nil {
+		end.ObjectKey, runErr = m.upload(ctx, e)
+		m.removeFile(ctx, e)
+	}
 	if runErr == nil {
 		end.State, end.Written, end.Resigned = mediasign.ExportDone, res.Count, res.Resigned
 		end.MinExpiresAt, end.Size = res.MinExpiresAt, res.Size
@@ -173,10 +178,28 @@ func (m *Manager) finish(ctx context.Context, e *mediasign.Export, res Result, r
 		return
 	}
 	if runErr == nil {
-		os.Remove(m.path(e))
+		m.discard(context.WithoutCancel(ctx), &end)
 	}
 	if mediasign.ErrorCode(err) != mediasign.CodeNotFound {
 		m.opts.Logger.ErrorContext(ctx, "record end of export", "export", e.ID, "error", err)
+	}
+}
+
+// discard removes the file of a done export that could not be recorded.
+func (m *Manager) discard(ctx context.Context, e *mediasign.Export) {
+	if e.ObjectKey == "" {
+		os.Remove(m.path(e))
+		return
+	}
+	_ = m.deleteObject(ctx, e) // logged there
+}
+
+// removeFile removes the local file of e, which a bucket now keeps or
+// which failed to reach it.
+func (m *Manager) removeFile(ctx context.Context, e *mediasign.Export) {
+	if err := os.Remove(m.path(e)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		m.opts.Logger.WarnContext(ctx, "remove uploaded export file", "export", e.ID,
+			"error", err)
 	}
 }
 
@@ -232,40 +255,71 @@ func (m *Manager) List(ctx context.Context, projectID int64) ([]*mediasign.Expor
 	return es, nil
 }
 
-// Open returns the finished file of an export of a project. The caller
-// closes it.
-func (m *Manager) Open(ctx context.Context, projectID, id int64) (*os.File, *mediasign.Export, error) {
+// Open returns where the finished file of an export of a project is: a
+// file on this process, which the caller closes, or a signed URL of the
+// bucket that keeps it. name is what a browser saves it as.
+func (m *Manager) Open(ctx context.Context, projectID, id int64,
+	name func(*mediasign.Export) string) (*Download, error) {
 	e, err := m.Get(ctx, projectID, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if e.State != mediasign.ExportDone {
-		return nil, nil, mediasign.Conflictf("export %d is %s: only a done export can be "+
+		return nil, mediasign.Conflictf("export %d is %s: only a done export can be "+
 			"downloaded", id, e.State)
 	}
+	if e.ObjectKey != "" {
+		u, err := m.signedURL(ctx, e, name(e))
+		if err != nil {
+			return nil, err
+		}
+		return &Download{Export: e, URL: u}, nil
+	}
+
 	f, err := os.Open(m.path(e))
 	if errors.Is(err, os.ErrNotExist) {
-		// TODO: with several replicas, each keeps the files of its own
-		// exports; a download that reaches another replica finds none until
-		// export files move to storage that all replicas share.
-		return nil, nil, mediasign.NotFoundf("the file of export %d is not on this server: "+
-			"start a new export", id)
+		return nil, m.notHere(id)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("open export file: %w", err)
+		return nil, fmt.Errorf("open export file: %w", err)
 	}
-	return f, e, nil
+	return &Download{Export: e, File: f}, nil
 }
 
-// Delete stops an export if it runs here, and removes it and its file.
+// notHere explains a done export whose file this process does not have.
+func (m *Manager) notHere(id int64) error {
+	if m.opts.Shared {
+		return mediasign.NotFoundf("the file of export %d is kept by the replica of "+
+			"mediasign that wrote it, not by this one: an operator can set "+
+			"MEDIASIGN_EXPORT_CONNECTION and MEDIASIGN_EXPORT_BUCKET so that every replica "+
+			"serves export files; until then, retry (another replica may answer) or start "+
+			"a new export", id)
+	}
+	return mediasign.NotFoundf("the file of export %d is not on this server: "+
+		"start a new export", id)
+}
+
+// Delete stops an export if it runs here, and removes its file and then
+// the export. When the file cannot be removed from its bucket, the export
+// is kept and the error says so.
 func (m *Manager) Delete(ctx context.Context, projectID, id int64) error {
-	e, err := m.Get(ctx, projectID, id)
-	if err != nil {
+	if _, err := m.Get(ctx, projectID, id); err != nil {
 		return err
 	}
 	if j := m.job(id); j != nil {
 		j.cancel(errDeleted)
 		<-j.done
+	}
+
+	// The job may have recorded its file meanwhile.
+	e, err := m.Get(ctx, projectID, id)
+	if err != nil {
+		return err
+	}
+	if e.ObjectKey != "" {
+		if err := m.deleteObject(ctx, e); err != nil {
+			return err
+		}
 	}
 	if err := m.opts.Store.DeleteExport(ctx, id); err != nil {
 		return err

@@ -153,29 +153,33 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// downloadExport serves a done export's file, with Range support. The file
-// holds signed URLs: no cache may keep it.
+// downloadExport serves a done export's file, with Range support, or
+// redirects to a short-lived signed URL of the bucket that keeps it. The
+// file holds signed URLs: no cache may keep it or the redirect.
 func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 	m, p, id, err := s.exportOf(r)
 	if err != nil {
 		return err
 	}
-	f, e, err := m.Open(r.Context(), p.ID, id)
+	name := func(e *mediasign.Export) string {
+		return fmt.Sprintf("%s-export-%d%s", p.Name, e.ID, export.Extension(e.Format))
+	}
+	d, err := m.Open(r.Context(), p.ID, id, name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-
-	name := fmt.Sprintf("%s-export-%d%s", p.Name, e.ID, export.Extension(e.Format))
-	contentType := "application/json"
-	if e.Format == mediasign.ExportJSONLines {
-		contentType = "application/jsonl"
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
+	if d.File == nil {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		http.Redirect(w, r, d.URL, http.StatusFound)
+		return nil
+	}
+	defer d.File.Close()
+
+	w.Header().Set("Content-Type", export.ContentType(d.Export.Format))
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name(d.Export)+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, name, e.FinishedAt, f)
+	http.ServeContent(w, r, name(d.Export), d.Export.FinishedAt, d.File)
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 const exportColumns = `id, project_id, dataset_ids, format, state, total, written, resigned,
-	min_expires_at, file_size, error, owner, heartbeat_at, created_by, created_at, finished_at`
+	min_expires_at, file_size, error, owner, heartbeat_at, created_by, created_at, finished_at, object_key`
 
 // CreateExport stores e as running and sets its ID and creation time.
 func (s *Store) CreateExport(ctx context.Context, e *mediasign.Export) error {
@@ -85,9 +85,9 @@ func (s *Store) FinishExport(ctx context.Context, e *mediasign.Export) error {
 	}
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE exports SET state = ?, total = ?, written = ?,
 		resigned = ?, min_expires_at = ?, file_size = ?, error = ?, heartbeat_at = ?,
-		finished_at = ? WHERE id = ? AND state = ?`), string(e.State), e.Total, e.Written,
-		e.Resigned, unixOrZero(e.MinExpiresAt), e.Size, e.Error, unix(finished),
-		unix(finished), e.ID, string(mediasign.ExportRunning))
+		finished_at = ?, object_key = ? WHERE id = ? AND state = ?`), string(e.State), e.Total,
+		e.Written, e.Resigned, unixOrZero(e.MinExpiresAt), e.Size, e.Error, unix(finished),
+		unix(finished), e.ObjectKey, e.ID, string(mediasign.ExportRunning))
 	return s.oneRow(res, err, fmt.Sprintf("running export %d", e.ID))
 }
 
@@ -211,7 +211,7 @@ func scanExport(row scanner) (*mediasign.Export, error) {
 	)
 	err := row.Scan(&e.ID, &e.ProjectID, &ids, &format, &state, &e.Total, &e.Written,
 		&e.Resigned, &minExpires, &e.Size, &e.Error, &e.Owner, &heartbeat, &createdBy,
-		&created, &finished)
+		&created, &finished, &e.ObjectKey)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ var exportTests = []struct {
 }{
 	{"Exports", testExports},
 	{"ExportEndsOnce", testExportEndsOnce},
+	{"ExportObjectKey", testExportObjectKey},
 	{"FailStaleExports", testFailStaleExports},
 	{"MediaSnapshotAndPages", testMediaPages},
 	{"CachedURLBatches", testCachedURLBatches},
@@ -250,4 +251,37 @@ func testCachedURLBatches(t *testing.T, s mediasign.Store) {
 		t.Fatalf("CachedURL(k0500) = %q after a batch write", one.URL)
 	}
 	mustDo(t, bs.PutCachedURLs(ctx, nil))
+}
+
+// testExportObjectKey checks that the key of a finished export's file in a
+// bucket is kept, in the read of one export and in the list, and that an
+// export finished without one reads back empty.
+func testExportObjectKey(t *testing.T, s mediasign.Store) {
+	ctx := context.Background()
+	_, ds := seedDataset(t, s)
+	stored, local := newExport(t, s, ds.ProjectID, ds.ID), newExport(t, s, ds.ProjectID, ds.ID)
+
+	key := fmt.Sprintf("exports/%d-x y/ü.jsonl", stored.ID)
+	done := *stored
+	done.State, done.ObjectKey, done.FinishedAt = mediasign.ExportDone, key, time.Now()
+	mustDo(t, s.FinishExport(ctx, &done))
+	plain := *local
+	plain.State, plain.FinishedAt = mediasign.ExportDone, time.Now()
+	mustDo(t, s.FinishExport(ctx, &plain))
+
+	got, err := s.Export(ctx, stored.ID)
+	mustDo(t, err)
+	if got.ObjectKey != key {
+		t.Fatalf("ObjectKey = %q, want %q", got.ObjectKey, key)
+	}
+	list, err := s.ListExports(ctx, ds.ProjectID)
+	mustDo(t, err)
+	keys := map[int64]string{}
+	for _, e := range list {
+		keys[e.ID] = e.ObjectKey
+	}
+	if keys[stored.ID] != key || keys[local.ID] != "" {
+		t.Fatalf("listed object keys = %v, want %q for %d and none for %d", keys, key,
+			stored.ID, local.ID)
+	}
 }
