@@ -82,6 +82,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, rl rule, h handlerFunc) {
 	s.rules[pattern] = rl
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r, cancel := s.bounded(r, pattern)
+		defer cancel()
 		ctx, err := s.admit(r, rl)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -96,7 +98,11 @@ func (s *Server) handle(pattern string, rl rule, h handlerFunc) {
 // public registers a route that needs no credentials.
 func (s *Server) public(pattern string, h http.Handler) {
 	s.rules[pattern] = publicRoute
-	s.mux.Handle(pattern, h)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r, cancel := s.bounded(r, pattern)
+		defer cancel()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // admit authenticates the request, checks CSRF and the route's rule, and

@@ -124,14 +124,24 @@ func (s *Server) routes(files http.Handler) {
 	s.identityRoutes()
 	s.signerRoutes()
 	s.exportRoutes()
+	s.mux.HandleFunc(apiFallback, s.noRoute)
 }
 
-// noRoute answers an API request that matches no route in JSON: 405 with
-// the allowed methods when the path exists, 404 otherwise.
+// noRoute answers, in JSON, an API request that matches no route: 405 with
+// the allowed methods when the path exists for other methods, 404
+// otherwise. The mux sends it only the requests no other route takes, so
+// the lookups here cost nothing on the paths that serve.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
-	probe := &headerProbe{header: http.Header{}}
-	s.mux.ServeHTTP(probe, r)
-	if allow := probe.header.Get("Allow"); probe.code == http.StatusMethodNotAllowed && allow != "" {
+	var allowed []string
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" && p != apiFallback {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		allow := strings.Join(allowed, ", ")
 		w.Header().Set("Allow", allow)
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: apiError{Code: mediasign.CodeInvalid,
 			Message: "method " + r.Method + " is not allowed here: use " + allow}})
@@ -141,15 +151,8 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		Message: "no API route " + truncate(r.URL.Path, 100) + ": see the README for the routes"}})
 }
 
-// headerProbe records the status and headers of the mux's own answer.
-type headerProbe struct {
-	header http.Header
-	code   int
-}
-
-func (p *headerProbe) Header() http.Header         { return p.header }
-func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
-func (p *headerProbe) WriteHeader(code int)        { p.code = code }
+// apiFallback is the pattern of noRoute.
+const apiFallback = "/api/"
 
 // ServeHTTP serves one request and writes one log line for it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -158,14 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID()
 	rec.Header().Set("X-Request-Id", id)
 
-	_, pattern := s.mux.Handler(r)
-	r, cancel := s.bounded(r, pattern)
-	defer cancel()
-	if pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
-		s.noRoute(rec, r)
-	} else {
-		s.mux.ServeHTTP(rec, r)
-	}
+	s.mux.ServeHTTP(rec, r)
 
 	elapsed := time.Since(start)
 	route := r.Pattern

@@ -66,7 +66,10 @@ func (c *Cache) GetBatch(ctx context.Context, keys []string, opts BatchOptions,
 
 	missing := c.batchFromMemory(keys, enough, out)
 	if opts.Store {
-		missing = c.batchFromStore(ctx, keys, missing, enough, out)
+		_, missing = c.fromStoreBatch(ctx, keys, missing, enough,
+			func(i int, u *mediasign.CachedURL) {
+				out[i] = Result{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers, Source: FromStore}
+			})
 	}
 	for _, i := range missing {
 		r, err := c.signNew(ctx, i, opts.AtLeast, sign)
@@ -95,19 +98,23 @@ func (c *Cache) batchFromMemory(keys []string, enough func(time.Time) bool, out 
 	return missing
 }
 
-// batchFromStore fills the results of positions missing that the store
-// holds, and returns the positions still missing. A store failure is
-// logged and counts as a miss: the URLs are signed instead.
-func (c *Cache) batchFromStore(ctx context.Context, keys []string, missing []int,
-	enough func(time.Time) bool, out []Result) []int {
+// fromStoreBatch reads the entries of the keys at positions missing with one
+// store call, hands each entry that is enough to hit, and returns the
+// entries read and the positions still missing. A read failure is logged
+// and counts as a miss for every key: the URLs are signed instead.
+func (c *Cache) fromStoreBatch(ctx context.Context, keys []string, missing []int,
+	enough func(time.Time) bool,
+	hit func(i int, u *mediasign.CachedURL)) (map[string]*mediasign.CachedURL, []int) {
 	if len(missing) == 0 {
-		return nil
+		return nil, nil
 	}
 	found, err := c.storedURLs(ctx, keys, missing)
 	if err != nil {
 		c.logger.WarnContext(ctx, "read url cache batch", "error", err)
-		c.metrics.CacheLookup(string(FromStore), "error")
-		return missing
+		for range missing {
+			c.metrics.CacheLookup(string(FromStore), "error")
+		}
+		return nil, missing
 	}
 
 	still := missing[:0]
@@ -120,12 +127,12 @@ func (c *Cache) batchFromStore(ctx context.Context, keys []string, missing []int
 			c.metrics.CacheLookup(string(FromStore), "stale")
 		default:
 			c.metrics.CacheLookup(string(FromStore), "hit")
-			out[i] = Result{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers, Source: FromStore}
+			hit(i, u)
 			continue
 		}
 		still = append(still, i)
 	}
-	return still
+	return found, still
 }
 
 // storedURLs reads the entries of the keys at positions idx, in one call

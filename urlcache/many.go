@@ -32,7 +32,14 @@ func (c *Cache) GetMany(ctx context.Context, keys []string, workers int,
 		out[i] = r
 	}
 	missing = c.manyFromShared(ctx, keys, missing, workers, out)
-	stored, missing := c.manyFromStore(ctx, keys, missing, out)
+	now := c.clock.Now()
+	stored, missing := c.fromStoreBatch(ctx, keys, missing,
+		func(exp time.Time) bool { return c.policy.Servable(exp, now) },
+		func(i int, u *mediasign.CachedURL) {
+			c.mem.put(memEntry{key: u.Key, url: u.URL, expiresAt: u.ExpiresAt, headers: u.Headers})
+			out[i] = Result{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers, Source: FromStore}
+			c.share(ctx, u.Key, out[i], now)
+		})
 	c.signMany(ctx, keys, missing, workers, sign, stored, out, errs)
 
 	for i, k := range keys {
@@ -80,46 +87,6 @@ func (c *Cache) manyFromShared(ctx context.Context, keys []string, missing []int
 		}
 	}
 	return still
-}
-
-// manyFromStore fills the results of positions missing whose stored entry
-// is servable, with one store read, and returns the entries it read and
-// the positions still missing. A read failure is logged and counts as a
-// miss for every key.
-func (c *Cache) manyFromStore(ctx context.Context, keys []string, missing []int,
-	out []Result) (map[string]*mediasign.CachedURL, []int) {
-	if len(missing) == 0 {
-		return nil, nil
-	}
-	found, err := c.storedURLs(ctx, keys, missing)
-	if err != nil {
-		c.logger.WarnContext(ctx, "read url cache batch", "error", err)
-		for range missing {
-			c.metrics.CacheLookup(string(FromStore), "error")
-		}
-		return nil, missing
-	}
-
-	now := c.clock.Now()
-	still := missing[:0]
-	for _, i := range missing {
-		u, ok := found[keys[i]]
-		switch {
-		case !ok:
-			c.metrics.CacheLookup(string(FromStore), "miss")
-		case !c.policy.Servable(u.ExpiresAt, now):
-			c.metrics.CacheLookup(string(FromStore), "stale")
-		default:
-			c.metrics.CacheLookup(string(FromStore), "hit")
-			c.mem.put(memEntry{key: u.Key, url: u.URL, expiresAt: u.ExpiresAt, headers: u.Headers})
-			out[i] = Result{URL: u.URL, ExpiresAt: u.ExpiresAt, Headers: u.Headers,
-				Source: FromStore}
-			c.share(ctx, u.Key, out[i], now)
-			continue
-		}
-		still = append(still, i)
-	}
-	return found, still
 }
 
 // signMany signs the keys at positions missing, at most workers at a time,
