@@ -79,16 +79,9 @@ func (a *App) openCache(ctx context.Context, st mediasign.Store) error {
 // sharedSecret returns the random secret stored under name, which the first
 // replica to start makes.
 func sharedSecret(ctx context.Context, st mediasign.SettingStore, name string) ([]byte, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("make %s: %w", name, err)
-	}
-	if _, err := st.SetSettingIfAbsent(ctx, name, hex.EncodeToString(b)); err != nil {
-		return nil, fmt.Errorf("store %s: %w", name, err)
-	}
-	v, err := st.Setting(ctx, name)
+	v, err := randomSetting(ctx, st, name, 32)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, err
 	}
 	secret, err := hex.DecodeString(v)
 	if err != nil || len(secret) < 16 {
@@ -103,16 +96,25 @@ func redisPrefix(ctx context.Context, st mediasign.SettingStore, configured stri
 	if configured != "" {
 		return configured, nil
 	}
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("make installation id: %w", err)
-	}
-	if _, err := st.SetSettingIfAbsent(ctx, settingInstallation, hex.EncodeToString(b)); err != nil {
-		return "", fmt.Errorf("store installation id: %w", err)
-	}
-	id, err := st.Setting(ctx, settingInstallation)
+	id, err := randomSetting(ctx, st, settingInstallation, 8)
 	if err != nil {
-		return "", fmt.Errorf("read installation id: %w", err)
+		return "", err
 	}
 	return "mediasign:" + id + ":", nil
+}
+
+// randomSetting returns the value of the setting name, storing n random
+// bytes in hex there first unless another process already has: every
+// replica reads the value the first one stored.
+func randomSetting(ctx context.Context, st mediasign.SettingStore, name string, n int) (string, error) {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	if _, err := st.SetSettingIfAbsent(ctx, name, hex.EncodeToString(b)); err != nil {
+		return "", fmt.Errorf("store setting %s: %w", name, err)
+	}
+	v, err := st.Setting(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return v, nil
 }

@@ -193,6 +193,37 @@ func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// parseOne parses args and checks that exactly one positional argument,
+// described by what, is given.
+func parseOne(fs *flag.FlagSet, args []string, what string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return needArgs(fs, 1, what)
+}
+
+// requireProject refuses an empty --project.
+func requireProject(project string) error {
+	if project == "" {
+		return errors.New("--project is required: name the project")
+	}
+	return nil
+}
+
+// oneAction checks that args start with action, the only action of a
+// command such as `token reset`, and returns the arguments after it. Help
+// or anything else prints the usage.
+func oneAction(fs *flag.FlagSet, args []string, action string) ([]string, error) {
+	if len(args) > 0 && args[0] == action {
+		return args[1:], nil
+	}
+	fs.Usage()
+	if len(args) > 0 && isHelp(args[0]) {
+		return nil, flag.ErrHelp
+	}
+	return nil, errUsage
+}
+
 // needArgs checks the number of positional arguments.
 func needArgs(fs *flag.FlagSet, n int, what string) error {
 	if fs.NArg() != n {

@@ -56,14 +56,11 @@ func runConnectionGrant(ctx context.Context, env Env, args []string, grant bool)
 	)
 	state.register(fs)
 	fs.StringVar(&project, "project", "", "project name (required)")
-	if err := parse(fs, args); err != nil {
+	if err := parseOne(fs, args, "the connection name"); err != nil {
 		return err
 	}
-	if err := needArgs(fs, 1, "the connection name"); err != nil {
+	if err := requireProject(project); err != nil {
 		return err
-	}
-	if project == "" {
-		return fmt.Errorf("--project is required: name the project")
 	}
 
 	a, users, err := openUsers(ctx, env, state)
@@ -117,10 +114,7 @@ func runConnectionAdd(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&s3.PathStyle, "path-style", false, "address buckets in the path, not the host name")
 	fs.StringVar(&s3.PublicEndpoint, "public-endpoint", "", "endpoint URL browsers reach; URLs are signed for it")
 	fs.StringVar(&root, "root", "", "directory of a local connection")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "the connection name"); err != nil {
+	if err := parseOne(fs, args, "the connection name"); err != nil {
 		return err
 	}
 
@@ -264,10 +258,7 @@ func runConnectionTest(ctx context.Context, env Env, args []string) error {
 	)
 	state.register(fs)
 	fs.StringVar(&bucket, "bucket", "", "bucket to check (S3)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "the connection name"); err != nil {
+	if err := parseOne(fs, args, "the connection name"); err != nil {
 		return err
 	}
 

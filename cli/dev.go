@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -15,14 +14,11 @@ func runDev(ctx context.Context, env Env, args []string) error {
 		"Commands for development. 'dev seed' adds synthetic media files to a dataset, in\n"+
 			"batches, to try exports and benchmarks on a large catalog: a million take\n"+
 			"seconds. The objects need not exist; signing never asks the storage.")
-	if len(args) == 0 || args[0] != "seed" {
-		fs.Usage()
-		if len(args) > 0 && isHelp(args[0]) {
-			return flag.ErrHelp
-		}
-		return errUsage
+	rest, err := oneAction(fs, args, "seed")
+	if err != nil {
+		return err
 	}
-	return runSeed(ctx, env, args[1:])
+	return runSeed(ctx, env, rest)
 }
 
 type seedFlags struct {

@@ -31,14 +31,11 @@ func runMemberAdd(ctx context.Context, env Env, args []string) error {
 	state.register(fs)
 	fs.StringVar(&project, "project", "", "project name (required)")
 	fs.StringVar(&role, "role", "viewer", "viewer, editor or admin")
-	if err := parse(fs, args); err != nil {
+	if err := parseOne(fs, args, "the user name"); err != nil {
 		return err
 	}
-	if err := needArgs(fs, 1, "the user name"); err != nil {
+	if err := requireProject(project); err != nil {
 		return err
-	}
-	if project == "" {
-		return fmt.Errorf("--project is required: name the project")
 	}
 	r, err := mediasign.ParseRole(role)
 	if err != nil {
@@ -67,14 +64,11 @@ func runMemberRemove(ctx context.Context, env Env, args []string) error {
 	)
 	state.register(fs)
 	fs.StringVar(&project, "project", "", "project name (required)")
-	if err := parse(fs, args); err != nil {
+	if err := parseOne(fs, args, "the user name"); err != nil {
 		return err
 	}
-	if err := needArgs(fs, 1, "the user name"); err != nil {
+	if err := requireProject(project); err != nil {
 		return err
-	}
-	if project == "" {
-		return fmt.Errorf("--project is required: name the project")
 	}
 
 	a, users, err := openUsers(ctx, env, state)
@@ -103,8 +97,8 @@ func runMemberList(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if project == "" {
-		return fmt.Errorf("--project is required: name the project")
+	if err := requireProject(project); err != nil {
+		return err
 	}
 
 	a, users, err := openUsers(ctx, env, state)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/url"
 	"time"
@@ -23,14 +22,11 @@ func runToken(ctx context.Context, env Env, args []string) error {
 			"stops working when the service restarts.")
 	var state stateFlags
 	state.register(fs)
-	if len(args) == 0 || args[0] != "reset" {
-		fs.Usage()
-		if len(args) > 0 && isHelp(args[0]) {
-			return flag.ErrHelp
-		}
-		return errUsage
+	rest, err := oneAction(fs, args, "reset")
+	if err != nil {
+		return err
 	}
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, rest); err != nil {
 		return err
 	}
 
@@ -56,14 +52,11 @@ func runConfig(ctx context.Context, env Env, args []string) error {
 			"is in force.")
 	var state stateFlags
 	state.register(fs)
-	if len(args) == 0 || args[0] != "check" {
-		fs.Usage()
-		if len(args) > 0 && isHelp(args[0]) {
-			return flag.ErrHelp
-		}
-		return errUsage
+	rest, err := oneAction(fs, args, "check")
+	if err != nil {
+		return err
 	}
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, rest); err != nil {
 		return err
 	}
 

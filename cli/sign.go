@@ -28,10 +28,7 @@ func runSign(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&respType, "response-content-type", "", "Content-Type of the download")
 	fs.StringVar(&respDisposition, "response-content-disposition", "",
 		"Content-Disposition of the download, e.g. attachment; filename=\"a.jpg\"")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "one object"); err != nil {
+	if err := parseOne(fs, args, "one object"); err != nil {
 		return err
 	}
 	if conn == "" {

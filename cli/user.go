@@ -68,10 +68,7 @@ func runUserAdd(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&admin, "admin", false, "make the user an installation admin")
 	fs.StringVar(&subject, "oauth2-subject", "", "the user's subject (sub claim) at the OAuth2 provider")
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "the user name"); err != nil {
+	if err := parseOne(fs, args, "the user name"); err != nil {
 		return err
 	}
 
@@ -146,10 +143,7 @@ func runUserRemove(ctx context.Context, env Env, args []string) error {
 			"cannot be removed.")
 	var state stateFlags
 	state.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "the user name"); err != nil {
+	if err := parseOne(fs, args, "the user name"); err != nil {
 		return err
 	}
 
@@ -175,10 +169,7 @@ func runUserPasswd(ctx context.Context, env Env, args []string) error {
 	)
 	state.register(fs)
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "the user name"); err != nil {
+	if err := parseOne(fs, args, "the user name"); err != nil {
 		return err
 	}
 	password, generated, err := newPassword(env, fromStdin)
@@ -214,10 +205,7 @@ func runUserAdmin(ctx context.Context, env Env, args []string, admin bool) error
 	fs := newFlags(env, name, name+" [flags] NAME", about)
 	var state stateFlags
 	state.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := needArgs(fs, 1, "the user name"); err != nil {
+	if err := parseOne(fs, args, "the user name"); err != nil {
 		return err
 	}
 
