@@ -290,13 +290,3 @@ func closedPort(t *testing.T) string {
 	ln.Close()
 	return addr
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
-// jsonCapture keeps the raw JSON of an answer.
-type jsonCapture struct{ buf *bytes.Buffer }
-
-func (c *jsonCapture) UnmarshalJSON(b []byte) error {
-	c.buf.Write(b)
-	return nil
-}
