@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"errors"
+	"github.com/mediasign/mediasign/internal/testenv/vectors"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,8 +16,8 @@ import (
 // documentation, as the vectors README gives it, addressed both by bucket
 // and key and by a raw path.
 func TestAWSDocumentationExample(t *testing.T) {
-	ex := readDocExample(t)
-	u := mustParse(t, ex.url)
+	ex := vectors.ReadDocExample(t)
+	u := mustParse(t, ex.URL)
 	bucket, endpoint, _ := strings.Cut(u.Host, ".")
 
 	tests := []struct {
@@ -29,21 +30,21 @@ func TestAWSDocumentationExample(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSigner(t, Config{
-				Credentials: Credentials{AccessKeyID: ex.accessKey, SecretAccessKey: ex.secret},
-				Region:      ex.region,
+				Credentials: Credentials{AccessKeyID: ex.AccessKey, SecretAccessKey: ex.Secret},
+				Region:      ex.Region,
 				Scheme:      u.Scheme,
 				Host:        tt.host,
 			})
 			r := tt.req
-			r.Method, r.Time, r.Expires = "GET", ex.time, ex.expires
+			r.Method, r.Time, r.Expires = "GET", ex.Time, ex.Expires
 
 			got, err := s.Presign(&r)
 			if err != nil {
 				t.Fatalf("Presign: %v", err)
 			}
 			base, query, _ := strings.Cut(got.URL, "?")
-			if base != ex.url || !strings.HasSuffix(query, "&X-Amz-Signature="+ex.signature) {
-				t.Errorf("URL %s\nwant %s?...&X-Amz-Signature=%s", got.URL, ex.url, ex.signature)
+			if base != ex.URL || !strings.HasSuffix(query, "&X-Amz-Signature="+ex.Signature) {
+				t.Errorf("URL %s\nwant %s?...&X-Amz-Signature=%s", got.URL, ex.URL, ex.Signature)
 			}
 			if !strings.Contains(query, "&X-Amz-SignedHeaders=host&") {
 				t.Errorf("URL %s does not sign host alone", got.URL)

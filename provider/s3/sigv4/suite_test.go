@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/mediasign/mediasign/internal/testenv/vectors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ type suiteRequest struct {
 // suite and compares the canonical request, string to sign, signature and
 // signed URL with the expected files.
 func TestAWSSuite(t *testing.T) {
-	dir := filepath.Join(vectorsDir(t), "aws-sigv4")
+	dir := filepath.Join(vectors.Dir(t), "aws-sigv4")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("read suite: %v", err)
